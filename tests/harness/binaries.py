@@ -1,0 +1,126 @@
+"""Builds and caches the Go binaries of the local environment.
+
+Kubernetes and etcd are built from the Go module proxy through the wrapper modules under
+``tests/harness/go/`` (their go.mod files pin the releases). Binaries are cached under
+``~/.cache/regcred-k8s/<version>/`` (or ``$REGCRED_CACHE_DIR``) and rebuilt only when the
+pinned version changes. A cold build takes minutes, so it reports how far along it is.
+"""
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+GO_DIR = Path(__file__).resolve().parent / "go"
+HEARTBEAT_SECONDS = 15
+
+
+def pinned_version(module_dir, module):
+    text = (GO_DIR / module_dir / "go.mod").read_text(encoding="utf-8")
+    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", text, re.M)
+    if not match:
+        raise RuntimeError(f"{module} is not pinned in {module_dir}/go.mod")
+    return match.group(1)
+
+
+def cache_root():
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "regcred-k8s"
+    return Path(os.environ.get("REGCRED_CACHE_DIR", default))
+
+
+def _version_ldflags(version):
+    major, minor = version.lstrip("v").split(".")[:2]
+    flags = ["-s", "-w"]
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        flags += [f"-X={pkg}.gitVersion={version}", f"-X={pkg}.gitMajor={major}",
+                  f"-X={pkg}.gitMinor={minor}", f"-X={pkg}.gitTreeState=clean"]
+    return " ".join(flags)
+
+
+class Target:
+    """A set of main packages from one wrapper module, cached in one directory."""
+
+    def __init__(self, label, module_dir, packages, version, ldflags="-s -w", env=None):
+        self.label, self.module_dir, self.packages = label, module_dir, packages
+        self.version, self.ldflags, self.env = version, ldflags, env or {}
+        self.dir = cache_root() / version
+
+    def path(self, package):
+        name = package.rstrip("/").rsplit("/", 1)[-1]
+        return self.dir / (name if name != "." else self.module_dir)
+
+    def missing(self):
+        return [p for p in self.packages if not self.path(p).exists()]
+
+    def build(self, log=print):
+        missing = self.missing()
+        if not missing:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        cwd, env = GO_DIR / self.module_dir, dict(os.environ, **self.env)
+        log(f"[build] {self.label} {self.version}: resolving modules and packages "
+            f"(first run downloads from the Go module proxy)")
+        deps = subprocess.run(["go", "list", "-deps", *missing], cwd=cwd, env=env, check=True,
+                              capture_output=True, text=True).stdout.split()
+        total = len(deps)
+        log(f"[build] {self.label}: compiling {', '.join(self.path(p).name for p in missing)} "
+            f"({total} packages)")
+        started, done = time.monotonic(), [0]
+        stop = threading.Event()
+
+        def heartbeat():
+            while not stop.wait(HEARTBEAT_SECONDS):
+                pct = min(99, 100 * done[0] // max(total, 1))
+                log(f"[build] {self.label}: {done[0]}/{total} packages compiled (~{pct}%), "
+                    f"{int(time.monotonic() - started)} s elapsed")
+
+        ticker = threading.Thread(target=heartbeat, daemon=True)
+        ticker.start()
+        tmp = self.dir / f".tmp-{os.getpid()}"
+        tmp.mkdir(exist_ok=True)
+        cmd = ["go", "build", "-v", "-trimpath", f"-ldflags={self.ldflags}", "-o", str(tmp) + "/",
+               *missing]
+        with subprocess.Popen(cmd, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True) as proc:
+            tail = []
+            for line in proc.stderr:
+                done[0] += 1
+                tail = (tail + [line.rstrip()])[-30:]
+        stop.set()
+        if proc.returncode:
+            raise RuntimeError(f"go build of {self.label} failed:\n" + "\n".join(tail))
+        for built in tmp.iterdir():
+            built.replace(self.dir / built.name)
+        tmp.rmdir()
+        log(f"[build] {self.label}: done in {int(time.monotonic() - started)} s -> {self.dir}")
+
+
+def targets(with_kubelet=False):
+    k8s = pinned_version("kubernetes", "k8s.io/kubernetes")
+    etcd = pinned_version("etcd", "go.etcd.io/etcd/server/v3")
+    hello = hashlib.sha256((GO_DIR / "hello" / "main.go").read_bytes()).hexdigest()[:12]
+    cmds = ["kube-apiserver", "kube-controller-manager", "kubectl"] + (["kubelet"] if with_kubelet else [])
+    return {
+        "kubernetes": Target("kubernetes", "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in cmds],
+                             k8s, _version_ldflags(k8s)),
+        "etcd": Target("etcd", "etcd", ["."], f"etcd-{etcd}"),
+        "hello": Target("test image binary", "hello", ["."], f"hello-{hello}", env={"CGO_ENABLED": "0"}),
+    }
+
+
+def ensure(with_kubelet=False, log=print):
+    """Build what is missing; return {binary name: path}."""
+    paths = {}
+    for target in targets(with_kubelet).values():
+        target.build(log)
+        for package in target.packages:
+            paths[target.path(package).name] = target.path(package)
+    return paths
+
+
+if __name__ == "__main__":
+    for name, where in ensure("--kubelet" in sys.argv).items():
+        print(f"{name}: {where}")

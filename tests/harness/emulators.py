@@ -1,0 +1,305 @@
+"""Token endpoints that cannot be reached from here, served on loopback.
+
+- ``registry-token``: the Docker Registry v2 Bearer token server behind the local
+  ``docker-registry`` (GET with Basic credentials, and the OAuth2 POST that containerd tries first).
+- ``google``: Google's OAuth2 token endpoint for service-account JWT assertions (the key file's
+  ``token_uri`` points here). Plain HTTP on loopback, so google-auth needs no extra CA bundle.
+- ``azure``: the Azure AD client-credentials endpoint plus ACR's ``/oauth2/exchange``,
+  ``/oauth2/token`` and a ``/v2/`` challenge, as one ACR login server.
+
+Every token these servers issue is appended to the file named by ``issued_tokens`` in the
+config, so leak scans can search for them.
+
+Run: ``python emulators.py SERVICE --config emulators.json --port N``.
+"""
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+import ssl
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+GOOGLE_TOKEN_AUD = "https://oauth2.googleapis.com/token"
+ACR_USERNAME = "00000000-0000-0000-0000-000000000000"
+PUBLIC_PREFIX = "public/"
+
+
+def libtrust_key_id(public_key):
+    """docker/libtrust key ID: SHA-256 of the DER public key, 240 bits, base32, ':'-joined."""
+    der = public_key.public_bytes(serialization.Encoding.DER,
+                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    b32 = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode().rstrip("=")
+    return ":".join(b32[i:i + 4] for i in range(0, len(b32), 4))
+
+
+def parse_scopes(values):
+    """['repository:a/b:pull,push', ...] -> [{'type','name','actions'}] (names may hold ':')."""
+    scopes = []
+    for value in values:
+        for item in value.split():
+            kind, _, rest = item.partition(":")
+            name, _, actions = rest.rpartition(":")
+            if kind and name:
+                scopes.append({"type": kind, "name": name, "actions": actions.split(",")})
+    return scopes
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "regcred-emulator"
+    config = {}
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        # Request lines only; query strings may carry tokens.
+        print(f"{self.address_string()} {self.command} {urlsplit(self.path).path} "
+              f"{args[1] if len(args) > 1 else ''}", flush=True)
+
+    # helpers -----------------------------------------------------------------------------
+    def reply(self, status, body=None, headers=None):
+        data = json.dumps(body if body is not None else {}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def form(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode() if length else ""
+        return {k: v[0] for k, v in parse_qs(raw).items()}
+
+    def query(self):
+        return parse_qs(urlsplit(self.path).query)
+
+    def basic_auth(self):
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return None
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return ("", "")
+        return user, password
+
+    def bearer(self):
+        header = self.headers.get("Authorization", "")
+        return header[7:] if header.startswith("Bearer ") else None
+
+    def issued(self, token):
+        with self.server.issued_lock, open(self.config["issued_tokens"], "a",
+                                            encoding="utf-8") as handle:
+            handle.write(token + "\n")
+        return token
+
+    def route(self):
+        return urlsplit(self.path).path.rstrip("/") or "/"
+
+
+class RegistryTokenHandler(Handler):
+    """Bearer token server: https://distribution.github.io/distribution/spec/auth/token/"""
+
+    def _grant(self, user, scopes):
+        cfg = self.config["registry"]
+        access = []
+        for scope in scopes:
+            if scope["type"] != "repository":
+                continue
+            if user:
+                access.append(scope)
+            elif scope["name"].startswith(PUBLIC_PREFIX):
+                access.append(dict(scope, actions=[a for a in scope["actions"] if a == "pull"]))
+        now = int(time.time())
+        claims = {"iss": cfg["issuer"], "sub": user or "", "aud": cfg["service"],
+                  "exp": now + 300, "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex,
+                  "access": access}
+        token = jwt.encode(claims, self.server.signing_key, algorithm="ES256",
+                           headers={"kid": self.server.key_id})
+        return self.issued(token), now
+
+    def _valid(self, user, password):
+        cfg = self.config["registry"]
+        return secrets.compare_digest(user, cfg["username"]) and \
+            secrets.compare_digest(password, cfg["password"])
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        if self.route() != "/token":
+            return self.reply(404, {"error": "not found"})
+        creds = self.basic_auth()
+        if creds is not None and not self._valid(*creds):
+            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
+                                                "message": "authentication required"}]},
+                              {"WWW-Authenticate": 'Basic realm="regcred-token"'})
+        token, now = self._grant(creds[0] if creds else "", parse_scopes(self.query().get("scope", [])))
+        return self.reply(200, {"token": token, "access_token": token, "expires_in": 300,
+                                "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))})
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        if self.route() != "/token":
+            return self.reply(404, {"error": "not found"})
+        form = self.form()
+        if form.get("grant_type") != "password":
+            return self.reply(400, {"error": "unsupported_grant_type"})
+        user, password = form.get("username", ""), form.get("password", "")
+        if not self._valid(user, password):
+            return self.reply(401, {"error": "invalid_grant"})
+        token, _ = self._grant(user, parse_scopes([form.get("scope", "")]))
+        return self.reply(200, {"access_token": token, "token_type": "Bearer",
+                                "expires_in": 300, "scope": form.get("scope", "")})
+
+
+class GoogleHandler(Handler):
+    """OAuth2 token endpoint for the jwt-bearer grant that google-auth sends."""
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        if self.route() != "/token":
+            return self.reply(404, {"error": "not_found"})
+        form = self.form()
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return self.reply(400, {"error": "unsupported_grant_type"})
+        cfg = self.config["google"]
+        try:
+            claims = jwt.decode(form.get("assertion", ""), self.server.google_public_key,
+                                algorithms=["RS256"], audience=GOOGLE_TOKEN_AUD,
+                                issuer=cfg["client_email"])
+        except jwt.PyJWTError as exc:
+            return self.reply(400, {"error": "invalid_grant", "error_description": str(exc)})
+        if not claims.get("scope"):
+            return self.reply(400, {"error": "invalid_scope"})
+        token = self.issued("ya29.local-" + secrets.token_urlsafe(48))
+        return self.reply(200, {"access_token": token, "expires_in": 3599,
+                                "token_type": "Bearer"})
+
+
+class AzureHandler(Handler):
+    """Azure AD client credentials, then ACR's refresh-token exchange and access tokens."""
+
+    def _sign(self, claims, lifetime):
+        now = int(time.time())
+        claims = dict(claims, iat=now, nbf=now, exp=now + lifetime, jti=uuid.uuid4().hex)
+        return self.issued(jwt.encode(claims, self.server.azure_secret, algorithm="HS256"))
+
+    def _claims(self, token, kind):
+        try:
+            claims = jwt.decode(token or "", self.server.azure_secret, algorithms=["HS256"],
+                                options={"verify_aud": False})
+        except jwt.PyJWTError:
+            return None
+        return claims if claims.get("kind") == kind else None
+
+    def _host(self):
+        return self.headers.get("Host", "")
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        cfg = self.config["azure"]
+        path, form = self.route(), self.form()
+        if path == f"/{cfg['tenant_id']}/oauth2/v2.0/token":
+            if form.get("grant_type") != "client_credentials":
+                return self.reply(400, {"error": "unsupported_grant_type"})
+            if form.get("client_id") != cfg["client_id"] or not secrets.compare_digest(
+                    form.get("client_secret", ""), cfg["client_secret"]):
+                return self.reply(401, {"error": "invalid_client",
+                                        "error_description": "AADSTS7000215: Invalid client secret."})
+            token = self._sign({"kind": "aad", "tid": cfg["tenant_id"], "appid": cfg["client_id"],
+                                "aud": form.get("scope", "")}, 3600)
+            return self.reply(200, {"token_type": "Bearer", "expires_in": 3599,
+                                    "ext_expires_in": 3599, "access_token": token})
+        if path == "/oauth2/exchange":
+            aad = self._claims(form.get("access_token"), "aad")
+            if form.get("grant_type") != "access_token" or aad is None or \
+                    form.get("service") != self._host():
+                return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
+                                                    "message": "invalid access token"}]})
+            return self.reply(200, {"refresh_token": self._sign(
+                {"kind": "acr-refresh", "tenant": aad["tid"], "sub": aad["appid"],
+                 "aud": self._host()}, 3 * 3600)})
+        if path == "/oauth2/token":
+            if form.get("grant_type") == "refresh_token" and \
+                    self._claims(form.get("refresh_token"), "acr-refresh"):
+                return self._access_token(form.get("scope", ""))
+            if form.get("grant_type") == "password" and self._basic_ok(
+                    form.get("username", ""), form.get("password", "")):
+                return self._access_token(form.get("scope", ""))
+            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad grant"}]})
+        return self.reply(404, {"error": "not found"})
+
+    def _basic_ok(self, user, password):
+        cfg = self.config["azure"]
+        if user == ACR_USERNAME:
+            return self._claims(password, "acr-refresh") is not None
+        return user == cfg["client_id"] and secrets.compare_digest(password, cfg["client_secret"])
+
+    def _access_token(self, scope):
+        token = self._sign({"kind": "acr-access", "aud": self._host(), "scope": scope}, 1200)
+        return self.reply(200, {"access_token": token})
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        path = self.route()
+        if path == "/oauth2/token":
+            creds = self.basic_auth()
+            if creds and self._basic_ok(*creds):
+                return self._access_token(" ".join(self.query().get("scope", [])))
+            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})
+        if path == "/v2":
+            if self._claims(self.bearer(), "acr-access"):
+                return self.reply(200, {})
+            realm = f"https://{self._host()}/oauth2/token"
+            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
+                                                "message": "authentication required"}]},
+                              {"WWW-Authenticate": f'Bearer realm="{realm}",service="{self._host()}"'})
+        return self.reply(404, {"error": "not found"})
+
+
+HANDLERS = {"registry-token": RegistryTokenHandler, "google": GoogleHandler,
+            "azure": AzureHandler}
+
+
+def build_server(service, config, port):
+    handler = type(f"{service}-handler", (HANDLERS[service],), {"config": config})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.issued_lock = threading.Lock()
+    if service == "registry-token":
+        pem = Path(config["registry"]["signing_key"]).read_bytes()
+        server.signing_key = serialization.load_pem_private_key(pem, None)
+        cert = x509.load_pem_x509_certificate(Path(config["registry"]["signing_cert"]).read_bytes())
+        server.key_id = libtrust_key_id(cert.public_key())
+    elif service == "google":
+        key = json.loads(Path(config["google"]["key_file"]).read_text(encoding="utf-8"))
+        private = serialization.load_pem_private_key(key["private_key"].encode(), None)
+        server.google_public_key = private.public_key()
+    elif service == "azure":
+        server.azure_secret = secrets.token_bytes(32)
+    if service in config["tls_services"]:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(config["tls"]["cert"], config["tls"]["key"])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("service", choices=sorted(HANDLERS))
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    config = json.loads(Path(args.config).read_text(encoding="utf-8"))
+    server = build_server(args.service, config, args.port)
+    scheme = "https" if args.service in config["tls_services"] else "http"
+    print(f"{args.service} listening on {scheme}://127.0.0.1:{args.port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

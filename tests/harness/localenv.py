@@ -1,0 +1,514 @@
+"""The local environment: a real Kubernetes control plane, two registries and cloud emulators.
+
+    localenv.py up     start everything (idempotent) and write env.sh
+    localenv.py down   stop every process it started, by PID, and remove its data
+    localenv.py env    print the path of env.sh
+    localenv.py status show what runs
+
+Everything listens on 127.0.0.1 only. State lives in ``tests/output/localenv/`` (or
+``$REGCRED_LOCALENV_DIR``): ``state.json`` (ports and PIDs), ``env.sh``, ``pki/`` and ``logs/``.
+"""
+
+import base64
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+# pylint: disable=wrong-import-position
+import binaries  # noqa: E402
+import oci  # noqa: E402
+from pki import Pki, google_service_account_key  # noqa: E402
+
+ROOT = HERE.parent.parent
+STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
+PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
+              "registry_bearer", "registry_token", "moto", "google", "azure")
+REGISTRY_SERVICE = "regcred-registry"
+TOKEN_ISSUER = "regcred-token-server"
+TEST_REPOSITORY, TEST_TAG = "regcred/hello", "v1"
+RESTRICTED_USER = "regcred-restricted"
+ALLOWED_NAMESPACE, DENIED_NAMESPACE = "regcred-allowed", "regcred-denied"
+READY_TIMEOUT = 120
+
+
+def log(message):
+    print(f"[localenv {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Paths:
+    def __init__(self, base):
+        self.base = Path(base)
+        self.state = self.base / "state.json"
+        self.env = self.base / "env.sh"
+        self.logs = self.base / "logs"
+        self.pki = self.base / "pki"
+        self.data = self.base / "data"
+        self.conf = self.base / "conf"
+        self.cert_dir = self.base / "registry-certs"
+
+
+def free_ports(names):
+    socks = []
+    try:
+        for _ in names:
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            socks.append(sock)
+        return {name: sock.getsockname()[1] for name, sock in zip(names, socks)}
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+# processes --------------------------------------------------------------------------------
+def alive(pid, argv):
+    """True if ``pid`` runs exactly ``argv``; a reused PID runs something else."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return cmdline.rstrip("\0").split("\0") == argv
+
+
+def start(paths, state, name, argv, env=None):
+    argv = [str(a) for a in argv]
+    logfile = open(paths.logs / f"{name}.log", "ab")  # pylint: disable=consider-using-with
+    proc = subprocess.Popen(argv, stdout=logfile, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True,
+                            env=dict(os.environ, **(env or {})))
+    logfile.close()
+    state["processes"][name] = {"pid": proc.pid, "argv": argv}
+    save_state(paths, state)
+    return proc
+
+
+def stop_pid(pid, argv, grace=10.0):
+    if not alive(pid, argv):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not alive(pid, argv):
+            return True
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def save_state(paths, state):
+    tmp = paths.state.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(paths.state)
+
+
+def load_state(paths):
+    try:
+        return json.loads(paths.state.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def tail(path, lines=25):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_until(paths, state, name, probe, timeout=READY_TIMEOUT):
+    info = state["processes"][name]
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        if not alive(info["pid"], info["argv"]):
+            raise RuntimeError(f"{name} exited during start-up; last log lines:\n"
+                               f"{tail(paths.logs / f'{name}.log')}")
+        try:
+            if probe():
+                return
+        except (OSError, urllib.error.URLError, ssl.SSLError) as exc:
+            last = exc
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} not ready after {timeout} s ({last}); last log lines:\n"
+                       f"{tail(paths.logs / f'{name}.log')}")
+
+
+def http_status(url, context=None):
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+# configuration ----------------------------------------------------------------------------
+def kubeconfig(path, server, ca, cert=None, key=None, user="user"):
+    creds = {"client-certificate": str(cert), "client-key": str(key)}
+    doc = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "regcred-local",
+        "clusters": [{"name": "regcred-local",
+                      "cluster": {"server": server, "certificate-authority": str(ca)}}],
+        "users": [{"name": user, "user": creds}],
+        "contexts": [{"name": "regcred-local",
+                      "context": {"cluster": "regcred-local", "user": user}}],
+    }
+    Path(path).write_text(yaml.safe_dump(doc))
+    os.chmod(path, 0o600)
+    return Path(path)
+
+
+def registry_config(paths, name, port, serving, auth):
+    conf = {
+        "version": 0.1,
+        "log": {"level": "info", "formatter": "text"},
+        "storage": {"filesystem": {"rootdirectory": str(paths.data / name)},
+                    "delete": {"enabled": True}},
+        "http": {"addr": f"127.0.0.1:{port}", "secret": secrets.token_hex(16),
+                 "tls": {"certificate": str(serving.cert), "key": str(serving.key)}},
+        "auth": auth,
+    }
+    path = paths.conf / f"{name}.yml"
+    path.write_text(yaml.safe_dump(conf))
+    return path
+
+
+def prepare(paths, ports, creds):
+    """Write PKI, config files and kubeconfigs for a fresh environment."""
+    pki = Pki(paths.pki)
+    serving = pki.issue("serving", ("127.0.0.1", "localhost", "kubernetes",
+                                    "kubernetes.default", "kubernetes.default.svc"))
+    admin = pki.issue("admin", ("admin.regcred.invalid",), "regcred-admin", "system:masters")
+    restricted = pki.issue("restricted", ("restricted.regcred.invalid",), RESTRICTED_USER)
+    manager = pki.issue("controller-manager", ("controller-manager.regcred.invalid",),
+                        "system:kube-controller-manager")
+    signing = pki.issue("token-signing", ("token.regcred.invalid",), TOKEN_ISSUER)
+    pki.rsa_key("service-account")
+    paths.cert_dir.mkdir(exist_ok=True)
+    shutil.copy(pki.ca_cert, paths.cert_dir / "ca.crt")
+
+    server = f"https://127.0.0.1:{ports['apiserver']}"
+    files = {
+        "ca": pki.ca_cert, "serving": serving, "signing": signing,
+        "admin_kubeconfig": kubeconfig(paths.conf / "admin.kubeconfig", server, pki.ca_cert,
+                                       admin.cert, admin.key, "regcred-admin"),
+        "restricted_kubeconfig": kubeconfig(paths.conf / "restricted.kubeconfig", server,
+                                            pki.ca_cert, restricted.cert, restricted.key,
+                                            RESTRICTED_USER),
+        "manager_kubeconfig": kubeconfig(paths.conf / "controller-manager.kubeconfig", server,
+                                         pki.ca_cert, manager.cert, manager.key,
+                                         "system:kube-controller-manager"),
+        "admin_cert": admin,
+    }
+    tokens = paths.conf / "tokens.csv"
+    tokens.write_text(f'{creds["admin_token"]},regcred-admin-token,1001,"system:masters"\n'
+                      f'{creds["restricted_token"]},{RESTRICTED_USER},1002\n')
+    os.chmod(tokens, 0o600)
+    files["tokens"] = tokens
+
+    htpasswd = paths.conf / "htpasswd"
+    subprocess.run(["htpasswd", "-Bci", str(htpasswd), creds["registry_user"]],
+                   input=creds["registry_password"], text=True, check=True, capture_output=True)
+    files["registry_basic"] = registry_config(
+        paths, "registry-basic", ports["registry_basic"], serving,
+        {"htpasswd": {"realm": "regcred-basic", "path": str(htpasswd)}})
+    files["registry_bearer"] = registry_config(
+        paths, "registry-bearer", ports["registry_bearer"], serving,
+        {"token": {"realm": f"https://127.0.0.1:{ports['registry_token']}/token",
+                   "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
+                   "rootcertbundle": str(signing.cert)}})
+
+    gcp_key = paths.conf / "gcp-key.json"
+    google = google_service_account_key(pki, gcp_key, f"http://127.0.0.1:{ports['google']}/token")
+    files["gcp_key"] = gcp_key
+    emulators = {
+        "issued_tokens": str(paths.base / "issued-tokens.txt"),
+        "tls": {"cert": str(serving.cert), "key": str(serving.key)},
+        "tls_services": ["registry-token", "azure"],
+        "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
+                     "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
+                     "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
+        "google": {"key_file": str(gcp_key), "client_email": google["client_email"]},
+        "azure": {k: creds[f"azure_{k}"] for k in ("tenant_id", "client_id", "client_secret")},
+    }
+    files["emulators"] = paths.conf / "emulators.json"
+    files["emulators"].write_text(json.dumps(emulators, indent=2))
+    os.chmod(files["emulators"], 0o600)
+    return files
+
+
+def new_credentials():
+    return {
+        "registry_user": "regcred",
+        "registry_password": secrets.token_urlsafe(18),
+        "admin_token": secrets.token_urlsafe(24),
+        "restricted_token": secrets.token_urlsafe(24),
+        "azure_tenant_id": "11111111-2222-3333-4444-" + secrets.token_hex(6),
+        "azure_client_id": "aaaaaaaa-bbbb-cccc-dddd-" + secrets.token_hex(6),
+        "azure_client_secret": secrets.token_urlsafe(24),
+    }
+
+
+# services ---------------------------------------------------------------------------------
+def start_control_plane(paths, state, bins, files):
+    ports, ca = state["ports"], files["ca"]
+    start(paths, state, "etcd", [
+        bins["etcd"], "--name=regcred", f"--data-dir={paths.data / 'etcd'}",
+        f"--listen-client-urls=http://127.0.0.1:{ports['etcd']}",
+        f"--advertise-client-urls=http://127.0.0.1:{ports['etcd']}",
+        f"--listen-peer-urls=http://127.0.0.1:{ports['etcd_peer']}",
+        f"--initial-advertise-peer-urls=http://127.0.0.1:{ports['etcd_peer']}",
+        f"--initial-cluster=regcred=http://127.0.0.1:{ports['etcd_peer']}",
+        "--unsafe-no-fsync=true", "--log-level=warn"])
+    wait_until(paths, state, "etcd",
+               lambda: http_status(f"http://127.0.0.1:{ports['etcd']}/health") == 200)
+    log("etcd ready")
+
+    pki = paths.pki
+    start(paths, state, "kube-apiserver", [
+        bins["kube-apiserver"], "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+        f"--secure-port={ports['apiserver']}", f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
+        f"--tls-cert-file={files['serving'].cert}", f"--tls-private-key-file={files['serving'].key}",
+        f"--client-ca-file={ca}", f"--token-auth-file={files['tokens']}",
+        "--authorization-mode=RBAC", "--enable-admission-plugins=ServiceAccount,NamespaceLifecycle",
+        f"--service-account-key-file={pki / 'service-account.pub'}",
+        f"--service-account-signing-key-file={pki / 'service-account.key'}",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        "--service-cluster-ip-range=10.96.0.0/24", "--allow-privileged=true",
+        f"--cert-dir={paths.data / 'apiserver-certs'}", "--v=1"])
+    context = ssl.create_default_context(cafile=str(ca))
+    context.load_cert_chain(str(files["admin_cert"].cert), str(files["admin_cert"].key))
+    wait_until(paths, state, "kube-apiserver",
+               lambda: http_status(f"https://127.0.0.1:{ports['apiserver']}/readyz", context) == 200)
+    log("kube-apiserver ready")
+
+    kubeconfig_path = files["manager_kubeconfig"]
+    start(paths, state, "kube-controller-manager", [
+        bins["kube-controller-manager"], f"--kubeconfig={kubeconfig_path}",
+        f"--authentication-kubeconfig={kubeconfig_path}",
+        f"--authorization-kubeconfig={kubeconfig_path}",
+        "--bind-address=127.0.0.1", f"--secure-port={ports['controller_manager']}",
+        f"--cert-dir={paths.data / 'controller-manager-certs'}",
+        "--leader-elect=false", "--use-service-account-credentials=true",
+        "--controllers=serviceaccount-controller,serviceaccount-token-controller,"
+        "namespace-controller,garbage-collector-controller,root-ca-certificate-publisher-controller",
+        f"--service-account-private-key-file={pki / 'service-account.key'}",
+        f"--root-ca-file={ca}", "--v=1"])
+    insecure = ssl.create_default_context(cafile=str(ca))
+    insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE  # self-signed serving cert
+    wait_until(paths, state, "kube-controller-manager",
+               lambda: http_status(f"https://127.0.0.1:{ports['controller_manager']}/healthz",
+                                   insecure) == 200)
+    log("kube-controller-manager ready")
+
+
+def start_registries_and_emulators(paths, state, files):
+    ports, ca = state["ports"], str(files["ca"])
+    tls = ssl.create_default_context(cafile=ca)
+    for service in ("registry-token", "google", "azure"):
+        port = ports[service.replace("-", "_")]
+        start(paths, state, service, [sys.executable, HERE / "emulators.py", service,
+                                      "--config", files["emulators"], "--port", port])
+        scheme = "http" if service == "google" else "https"
+        wait_until(paths, state, service,
+                   lambda s=scheme, p=port: http_status(f"{s}://127.0.0.1:{p}/", tls) > 0)
+    start(paths, state, "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                 "-p", ports["moto"]])
+    wait_until(paths, state, "moto",
+               lambda: http_status(f"http://127.0.0.1:{ports['moto']}/moto-api/") == 200)
+    for name in ("registry-basic", "registry-bearer"):
+        port = ports[name.replace("-", "_")]
+        start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
+        wait_until(paths, state, name,
+                   lambda p=port: http_status(f"https://127.0.0.1:{p}/v2/", tls) == 401)
+    log("registries, token server, moto, Google and Azure emulators ready")
+
+
+def kubectl(bins, files, *args, stdin=None):
+    return subprocess.run([str(bins["kubectl"]), f"--kubeconfig={files['admin_kubeconfig']}", *args],
+                          input=stdin, text=True, check=True, capture_output=True).stdout
+
+
+def bootstrap_cluster(bins, files):
+    kubectl(bins, files, "apply", "-f", str(HERE / "manifests" / "restricted-rbac.yaml"))
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        found = subprocess.run([str(bins["kubectl"]), f"--kubeconfig={files['admin_kubeconfig']}",
+                                "-n", ALLOWED_NAMESPACE, "get", "serviceaccount", "default"],
+                               capture_output=True, check=False)
+        if found.returncode == 0:
+            return
+        time.sleep(0.3)
+    raise RuntimeError("the controller-manager did not create the default ServiceAccount")
+
+
+def push_test_image(paths, bins, state, creds):
+    layout = paths.data / "image-layout"
+    digest = oci.build_layout(bins["hello"], layout, TEST_TAG)
+    authfile = paths.conf / "registry-auth.json"
+    token = base64.b64encode(
+        f"{creds['registry_user']}:{creds['registry_password']}".encode()).decode()
+    hosts = [f"127.0.0.1:{state['ports'][k]}" for k in ("registry_basic", "registry_bearer")]
+    authfile.write_text(json.dumps({"auths": {h: {"auth": token} for h in hosts}}))
+    os.chmod(authfile, 0o600)
+    for host in hosts:
+        subprocess.run(["skopeo", "copy", "--quiet", "--dest-authfile", str(authfile),
+                        "--dest-cert-dir", str(paths.cert_dir), f"oci:{layout}:{TEST_TAG}",
+                        f"docker://{host}/{TEST_REPOSITORY}:{TEST_TAG}"],
+                       check=True, capture_output=True, text=True)
+    log(f"pushed {TEST_REPOSITORY}:{TEST_TAG} ({digest[:19]}…) to both registries")
+    return digest
+
+
+def write_env(paths, state, files):
+    ports, creds = state["ports"], state["credentials"]
+    values = {
+        "KUBECONFIG": files["admin_kubeconfig"],
+        "REGCRED_RESTRICTED_KUBECONFIG": files["restricted_kubeconfig"],
+        "REGCRED_KUBE_HOST": f"https://127.0.0.1:{ports['apiserver']}",
+        "REGCRED_KUBE_CA": files["ca"],
+        "REGCRED_ADMIN_TOKEN": creds["admin_token"],
+        "REGCRED_RESTRICTED_TOKEN": creds["restricted_token"],
+        "REGCRED_RESTRICTED_USER": RESTRICTED_USER,
+        "REGCRED_ALLOWED_NAMESPACE": ALLOWED_NAMESPACE,
+        "REGCRED_DENIED_NAMESPACE": DENIED_NAMESPACE,
+        "REGCRED_KUBECTL": state["binaries"]["kubectl"],
+        "REGCRED_REGISTRY_BASIC": f"127.0.0.1:{ports['registry_basic']}",
+        "REGCRED_REGISTRY_BEARER": f"127.0.0.1:{ports['registry_bearer']}",
+        "REGCRED_REGISTRY_TOKEN_REALM": f"https://127.0.0.1:{ports['registry_token']}/token",
+        "REGCRED_REGISTRY_USER": creds["registry_user"],
+        "REGCRED_REGISTRY_PASSWORD": creds["registry_password"],
+        "REGCRED_REGISTRY_CA": files["ca"],
+        "REGCRED_REGISTRY_CERT_DIR": paths.cert_dir,
+        "REGCRED_TEST_IMAGE": f"{TEST_REPOSITORY}:{TEST_TAG}",
+        "REGCRED_TEST_IMAGE_DIGEST": state["image_digest"],
+        "AWS_ENDPOINT_URL_ECR": f"http://127.0.0.1:{ports['moto']}",
+        "REGCRED_AWS_ACCESS_KEY_ID": "testing",
+        "REGCRED_AWS_SECRET_ACCESS_KEY": "testing",
+        "REGCRED_AWS_REGION": "us-east-1",
+        "REGCRED_GCP_KEY_FILE": files["gcp_key"],
+        "REGCRED_AZURE_AUTHORITY": f"https://127.0.0.1:{ports['azure']}",
+        "REGCRED_AZURE_REGISTRY": f"127.0.0.1:{ports['azure']}",
+        "REGCRED_AZURE_TENANT_ID": creds["azure_tenant_id"],
+        "REGCRED_AZURE_CLIENT_ID": creds["azure_client_id"],
+        "REGCRED_AZURE_CLIENT_SECRET": creds["azure_client_secret"],
+        "REGCRED_AZURE_CA": files["ca"],
+        "REGCRED_ISSUED_TOKENS": paths.base / "issued-tokens.txt",
+        "REGCRED_LOCALENV_STATE": paths.state,
+    }
+    lines = ["# Written by scripts/localenv up; source it to reach the local environment."]
+    lines += [f"export {k}={shlex.quote(str(v))}" for k, v in values.items()]
+    paths.env.write_text("\n".join(lines) + "\n")
+    os.chmod(paths.env, 0o600)
+
+
+# commands ---------------------------------------------------------------------------------
+def running(paths):
+    state = load_state(paths)
+    if not state or not state.get("complete"):
+        return None
+    if all(alive(p["pid"], p["argv"]) for p in state["processes"].values()):
+        return state
+    return None
+
+
+def up(paths):
+    began = time.monotonic()
+    if running(paths):
+        log(f"already up; environment in {paths.env}")
+        return
+    if load_state(paths):
+        log("a previous environment is incomplete or partly stopped; restarting it cleanly")
+        down(paths)
+    log("step 1/5: Go binaries (cached after the first build)")
+    bins = binaries.ensure(log=log)
+    for sub in (paths.data, paths.conf, paths.pki):
+        shutil.rmtree(sub, ignore_errors=True)
+    for sub in (paths.logs, paths.data, paths.conf, paths.pki):
+        sub.mkdir(parents=True, exist_ok=True)
+    state = {"ports": free_ports(PORT_NAMES), "processes": {}, "complete": False,
+             "credentials": new_credentials(), "binaries": {k: str(v) for k, v in bins.items()}}
+    save_state(paths, state)
+    os.chmod(paths.state, 0o600)
+    log("step 2/5: certificates, kubeconfigs and registry configs")
+    files = prepare(paths, state["ports"], state["credentials"])
+    try:
+        log("step 3/5: etcd, kube-apiserver, kube-controller-manager")
+        start_control_plane(paths, state, bins, files)
+        log("step 4/5: registries and cloud emulators")
+        start_registries_and_emulators(paths, state, files)
+        log("step 5/5: RBAC for the restricted identity, test image")
+        bootstrap_cluster(bins, files)
+        state["image_digest"] = push_test_image(paths, bins, state, state["credentials"])
+    except Exception:
+        log(f"start-up failed; logs are in {paths.logs}. Stopping what was started.")
+        down(paths)
+        raise
+    state["files"] = {k: str(v.cert if hasattr(v, "cert") else v) for k, v in files.items()}
+    state["complete"] = True
+    save_state(paths, state)
+    write_env(paths, state, files)
+    log(f"up in {time.monotonic() - began:.1f} s; source {paths.env}")
+
+
+def down(paths):
+    state = load_state(paths)
+    if not state:
+        log("nothing to stop")
+        return
+    for name, info in reversed(list(state["processes"].items())):
+        if stop_pid(info["pid"], info["argv"]):
+            log(f"stopped {name} (pid {info['pid']})")
+    shutil.rmtree(paths.data, ignore_errors=True)
+    for path in (paths.state, paths.env):
+        path.unlink(missing_ok=True)
+
+
+def status(paths):
+    state = load_state(paths)
+    if not state:
+        print("down")
+        return 1
+    for name, info in state["processes"].items():
+        print(f"{name:24} pid {info['pid']:>7}  {'running' if alive(info['pid'], info['argv']) else 'STOPPED'}")
+    return 0 if running(paths) else 1
+
+
+def main(argv):
+    paths = Paths(STATE_DIR)
+    command = argv[1] if len(argv) > 1 else "help"
+    if command == "up":
+        paths.base.mkdir(parents=True, exist_ok=True)
+        up(paths)
+    elif command == "down":
+        down(paths)
+    elif command == "env":
+        print(paths.env)
+    elif command == "status":
+        return status(paths)
+    else:
+        print(__doc__)
+        return 0 if command in ("help", "-h", "--help") else 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
