@@ -49,8 +49,8 @@ def parse_scopes(values):
     scopes = []
     for value in values:
         for item in value.split():
-            kind, _, rest = item.partition(":")
-            name, _, actions = rest.rpartition(":")
+            kind, rest = item.split(":", 1) if ":" in item else (item, "")
+            name, actions = rest.rsplit(":", 1) if ":" in rest else ("", rest)
             if kind and name:
                 scopes.append({"type": kind, "name": name, "actions": actions.split(",")})
     return scopes
@@ -89,8 +89,8 @@ class Handler(BaseHTTPRequestHandler):
         if not header.startswith("Basic "):
             return None
         try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+            user, password = base64.b64decode(header[6:]).decode().split(":", 1)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
             return ("", "")
         return user, password
 
@@ -99,8 +99,8 @@ class Handler(BaseHTTPRequestHandler):
         return header[7:] if header.startswith("Bearer ") else None
 
     def issued(self, token):
-        with self.server.issued_lock, open(self.config["issued_tokens"], "a",
-                                            encoding="utf-8") as handle:
+        path = self.config["issued_tokens"]
+        with self.server.issued_lock, open(path, "a", encoding="utf-8") as handle:
             handle.write(token + "\n")
         return token
 
@@ -155,7 +155,7 @@ class RegistryTokenHandler(Handler):
         user, password = form.get("username", ""), form.get("password", "")
         if not self._valid(user, password):
             return self.reply(401, {"error": "invalid_grant"})
-        token, _ = self._grant(user, parse_scopes([form.get("scope", "")]))
+        token = self._grant(user, parse_scopes([form.get("scope", "")]))[0]
         return self.reply(200, {"access_token": token, "token_type": "Bearer",
                                 "expires_in": 300, "scope": form.get("scope", "")})
 

@@ -66,7 +66,7 @@ class Paths:
 def free_ports(names):
     socks = []
     try:
-        for _ in names:
+        while len(socks) < len(names):
             sock = socket.socket()
             sock.bind(("127.0.0.1", 0))
             socks.append(sock)

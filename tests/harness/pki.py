@@ -60,7 +60,7 @@ class Pki:
 
 def google_service_account_key(pki, path, token_uri, project="regcred-local"):
     """A service-account key file in Google's format whose token_uri points at loopback."""
-    _, private_pem = pki.rsa_key("gcp-sa")
+    private_pem = pki.rsa_key("gcp-sa")[1]
     email = f"puller@{project}.iam.gserviceaccount.com"
     key = {
         "type": "service_account",

@@ -1,0 +1,42 @@
+# Two commands for a new user:
+#   make demo   install what is needed, start the local environment, run playbooks/demo.yml
+#   make test   sanity, unit, environment and integration tests against the local environment
+VENV ?= .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test deps venv up down sanity units environment integration changelog clean
+
+demo: deps venv
+	scripts/localenv up
+	scripts/run-demo
+
+test: deps venv
+	scripts/test all
+
+deps:
+	scripts/install-system-deps
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt
+	@echo "[venv] creating $(VENV) and installing pinned Python packages"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+up: deps venv
+	scripts/localenv up
+
+down:
+	scripts/localenv down
+
+sanity units environment integration: deps venv
+	scripts/test $@
+
+changelog: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+clean: down
+	rm -rf tests/output

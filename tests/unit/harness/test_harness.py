@@ -1,0 +1,52 @@
+"""Unit tests for the pure parts of the test harness."""
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "harness"))
+
+# pylint: disable=wrong-import-position
+import junit_summary  # noqa: E402
+import oci  # noqa: E402
+from emulators import parse_scopes  # noqa: E402
+
+
+def test_parse_scopes_keeps_colons_in_repository_names():
+    assert parse_scopes(["repository:localhost:5000/a/b:pull,push", "registry:catalog:*"]) == [
+        {"type": "repository", "name": "localhost:5000/a/b", "actions": ["pull", "push"]},
+        {"type": "registry", "name": "catalog", "actions": ["*"]},
+    ]
+
+
+def test_parse_scopes_splits_space_separated_post_scopes():
+    assert [s["name"] for s in parse_scopes(["repository:a:pull repository:b:pull"])] == ["a", "b"]
+
+
+def test_parse_scopes_ignores_malformed_items():
+    assert parse_scopes(["", "repository", "repository:"]) == []
+
+
+def test_oci_layout_is_byte_stable(tmp_path):
+    binary = tmp_path / "bin"
+    binary.write_bytes(b"\x7fELF not really")
+    first = oci.build_layout(binary, tmp_path / "one", "v1")
+    second = oci.build_layout(binary, tmp_path / "two", "v1")
+    assert first == second
+    index = json.loads((tmp_path / "one" / "index.json").read_text())
+    assert index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "v1"
+    manifest = (tmp_path / "one" / "blobs" / "sha256" / first[7:]).read_bytes()
+    assert "sha256:" + hashlib.sha256(manifest).hexdigest() == first
+
+
+def test_junit_summary_counts_and_fails_on_nothing(tmp_path, capsys):
+    (tmp_path / "a.xml").write_text(
+        '<testsuites><testsuite><testcase name="a"/><testcase name="b"><failure/></testcase>'
+        '<testcase name="c"><skipped/></testcase></testsuite></testsuites>')
+    assert junit_summary.count(tmp_path) == (1, 1, 1)
+    assert junit_summary.main(["x", str(tmp_path)]) == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert junit_summary.main(["x", str(empty)]) == 1
+    assert "0 passed, 0 failed" in capsys.readouterr().out
