@@ -45,6 +45,9 @@ TEST_REPOSITORY, TEST_TAG = "regcred/hello", "v1"
 RESTRICTED_USER = "regcred-restricted"
 ALLOWED_NAMESPACE, DENIED_NAMESPACE = "regcred-allowed", "regcred-denied"
 READY_TIMEOUT = 120
+# Popen objects of this invocation: right after fork, /proc/PID/cmdline still shows the Python
+# parent, so start-up checks ask the Popen object, not /proc.
+STARTED = {}
 
 
 def log(message):
@@ -94,6 +97,7 @@ def start(paths, state, name, argv, env=None):
                             env=dict(os.environ, **(env or {})))
     logfile.close()
     state["processes"][name] = {"pid": proc.pid, "argv": argv}
+    STARTED[name] = proc
     save_state(paths, state)
     return proc
 
@@ -135,11 +139,10 @@ def tail(path, lines=25):
         return "(no log)"
 
 
-def wait_until(paths, state, name, probe, timeout=READY_TIMEOUT):
-    info = state["processes"][name]
+def wait_until(paths, name, probe, timeout=READY_TIMEOUT):
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
-        if not alive(info["pid"], info["argv"]):
+        if STARTED[name].poll() is not None:
             raise RuntimeError(f"{name} exited during start-up; last log lines:\n"
                                f"{tail(paths.logs / f'{name}.log')}")
         try:
@@ -278,7 +281,7 @@ def start_control_plane(paths, state, bins, files):
         f"--initial-advertise-peer-urls=http://127.0.0.1:{ports['etcd_peer']}",
         f"--initial-cluster=regcred=http://127.0.0.1:{ports['etcd_peer']}",
         "--unsafe-no-fsync=true", "--log-level=warn"])
-    wait_until(paths, state, "etcd",
+    wait_until(paths, "etcd",
                lambda: http_status(f"http://127.0.0.1:{ports['etcd']}/health") == 200)
     log("etcd ready")
 
@@ -296,7 +299,7 @@ def start_control_plane(paths, state, bins, files):
         f"--cert-dir={paths.data / 'apiserver-certs'}", "--v=1"])
     context = ssl.create_default_context(cafile=str(ca))
     context.load_cert_chain(str(files["admin_cert"].cert), str(files["admin_cert"].key))
-    wait_until(paths, state, "kube-apiserver",
+    wait_until(paths, "kube-apiserver",
                lambda: http_status(f"https://127.0.0.1:{ports['apiserver']}/readyz", context) == 200)
     log("kube-apiserver ready")
 
@@ -314,7 +317,7 @@ def start_control_plane(paths, state, bins, files):
         f"--root-ca-file={ca}", "--v=1"])
     insecure = ssl.create_default_context(cafile=str(ca))
     insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE  # self-signed serving cert
-    wait_until(paths, state, "kube-controller-manager",
+    wait_until(paths, "kube-controller-manager",
                lambda: http_status(f"https://127.0.0.1:{ports['controller_manager']}/healthz",
                                    insecure) == 200)
     log("kube-controller-manager ready")
@@ -328,16 +331,16 @@ def start_registries_and_emulators(paths, state, files):
         start(paths, state, service, [sys.executable, HERE / "emulators.py", service,
                                       "--config", files["emulators"], "--port", port])
         scheme = "http" if service == "google" else "https"
-        wait_until(paths, state, service,
+        wait_until(paths, service,
                    lambda s=scheme, p=port: http_status(f"{s}://127.0.0.1:{p}/", tls) > 0)
     start(paths, state, "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
                                  "-p", ports["moto"]])
-    wait_until(paths, state, "moto",
+    wait_until(paths, "moto",
                lambda: http_status(f"http://127.0.0.1:{ports['moto']}/moto-api/") == 200)
     for name in ("registry-basic", "registry-bearer"):
         port = ports[name.replace("-", "_")]
         start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
-        wait_until(paths, state, name,
+        wait_until(paths, name,
                    lambda p=port: http_status(f"https://127.0.0.1:{p}/v2/", tls) == 401)
     log("registries, token server, moto, Google and Azure emulators ready")
 

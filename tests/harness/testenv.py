@@ -9,6 +9,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from kubernetes import client, config
 
 HERE = Path(__file__).resolve().parent
@@ -90,3 +91,9 @@ def core_v1_with_token(env, token):
     cfg.host, cfg.ssl_ca_cert = env["REGCRED_KUBE_HOST"], env["REGCRED_KUBE_CA"]
     cfg.api_key = {"authorization": f"Bearer {token}"}
     return client.CoreV1Api(client.ApiClient(cfg))
+
+
+@pytest.fixture(scope="session", name="env")
+def env_fixture():
+    """The running local environment. A missing environment is an error, never a skip."""
+    return load_env()
