@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test deps venv up down sanity units environment integration changelog clean
+.PHONY: demo test deps venv up down sanity units environment live integration changelog clean
 
 demo: deps venv
 	scripts/localenv up
@@ -32,7 +32,7 @@ up: deps venv
 down:
 	scripts/localenv down
 
-sanity units environment integration: deps venv
+sanity units environment live integration: deps venv
 	scripts/test $@
 
 changelog: venv

@@ -1,14 +1,10 @@
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 
-import testenv  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position,unused-import
+import collection_path  # noqa: E402
+from testenv import env_fixture  # noqa: E402,F401
 
-
-@pytest.fixture(scope="session", name="env")
-def env_fixture():
-    """The running local environment. A missing environment is an error, never a skip."""
-    return testenv.load_env()
+collection_path.add_to_sys_path()

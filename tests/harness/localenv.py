@@ -296,7 +296,9 @@ def start_control_plane(paths, state, bins, files):
         f"--service-account-signing-key-file={pki / 'service-account.key'}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         "--service-cluster-ip-range=10.96.0.0/24", "--allow-privileged=true",
-        f"--cert-dir={paths.data / 'apiserver-certs'}", "--v=1"])
+        f"--cert-dir={paths.data / 'apiserver-certs'}", "--v=1",
+        f"--audit-policy-file={HERE / 'manifests' / 'audit-policy.yaml'}",
+        f"--audit-log-path={paths.logs / 'audit.log'}", "--audit-log-maxsize=0"])
     context = ssl.create_default_context(cafile=str(ca))
     context.load_cert_chain(str(files["admin_cert"].cert), str(files["admin_cert"].key))
     wait_until(paths, "kube-apiserver",
@@ -416,6 +418,7 @@ def write_env(paths, state, files):
         "REGCRED_AZURE_CA": files["ca"],
         "REGCRED_ISSUED_TOKENS": paths.base / "issued-tokens.txt",
         "REGCRED_LOCALENV_STATE": paths.state,
+        "REGCRED_AUDIT_LOG": paths.logs / "audit.log",
     }
     lines = ["# Written by scripts/localenv up; source it to reach the local environment."]
     lines += [f"export {k}={shlex.quote(str(v))}" for k, v in values.items()]

@@ -65,6 +65,33 @@ def writes(before, after):
     return sum(after[v] - before[v] for v in WRITE_VERBS)
 
 
+MODULE_USER_AGENT = "regcred.k8s/"
+
+
+class AuditLog:
+    """Requests the collection's modules made, from the apiserver's audit log (Metadata level,
+    so it holds no request or response bodies). Create it before the action, read after."""
+
+    def __init__(self, env):
+        self.path = Path(env["REGCRED_AUDIT_LOG"])
+        self.offset = self.path.stat().st_size
+
+    def events(self, user_agent=MODULE_USER_AGENT):
+        import json  # pylint: disable=import-outside-toplevel
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            lines = handle.read().decode().splitlines()
+        found = [json.loads(line) for line in lines if line.strip()]
+        return [e for e in found if e.get("userAgent", "").startswith(user_agent)]
+
+    def verbs(self, user_agent=MODULE_USER_AGENT):
+        return Counter(e["verb"] for e in self.events(user_agent))
+
+    def writes(self, user_agent=MODULE_USER_AGENT):
+        return sum(n for verb, n in self.verbs(user_agent).items()
+                   if verb in ("create", "update", "patch", "delete", "deletecollection"))
+
+
 def skopeo_inspect(env, image, authfile):
     """Run the real skopeo client against a local registry; returns the CompletedProcess."""
     return subprocess.run(["skopeo", "inspect", "--authfile", str(authfile),
@@ -97,3 +124,57 @@ def core_v1_with_token(env, token):
 def env_fixture():
     """The running local environment. A missing environment is an error, never a skip."""
     return load_env()
+
+
+class TaskRun:
+    """One module run through ansible-playbook: ``result`` is the task's result dict;
+    ``stdout``/``stderr`` are everything Ansible printed (for leak checks)."""
+
+    def __init__(self, result, stdout, stderr, returncode):
+        self.result, self.stdout, self.stderr, self.returncode = result, stdout, stderr, returncode
+
+    @property
+    def failed(self):
+        return bool(self.result.get("failed"))
+
+
+def run_task(env, module, args, tmp_path, check=False, diff=False, verbosity=0, extra_env=None,
+             kubeconfig=None, no_log=False):
+    """Run one task of ``module`` with ``args`` on localhost, the way a user's playbook does."""
+    import json  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    sys.path.insert(0, str(HERE))
+    import collection_path  # pylint: disable=import-outside-toplevel
+
+    task = {"name": "task under test", module: args, "register": "out", "ignore_errors": True}
+    if no_log:
+        task["no_log"] = True
+    result_file = Path(tmp_path) / "result.json"
+    result_file.unlink(missing_ok=True)
+    save = {"name": "save the result", "ansible.builtin.copy": {
+        "content": "{{ out | to_json }}", "dest": str(result_file), "mode": "0600"},
+        "check_mode": False, "diff": False}
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [task, save]}]
+    playbook = Path(tmp_path) / "play.yml"
+    playbook.write_text(yaml.safe_dump(play))
+    run_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collection_path.ensure()),
+                   KUBECONFIG=str(kubeconfig or env["KUBECONFIG"]), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+                   ANSIBLE_PYTHON_INTERPRETER=sys.executable, **(extra_env or {}))
+    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", str(playbook)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=600, check=False)
+    try:
+        result = json.loads(result_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise AssertionError(f"no task result ({exc}):\n{proc.stdout}\n{proc.stderr}")
+    return TaskRun(result, proc.stdout, proc.stderr, proc.returncode)

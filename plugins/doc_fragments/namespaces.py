@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  namespace:
+    description:
+      - One namespace to act on.
+      - One of O(namespace), O(namespaces), O(namespace_selector) and O(all_namespaces) is
+        required.
+    type: str
+  namespaces:
+    description:
+      - The namespaces to act on. A listed namespace that does not exist is reported as failed.
+    type: list
+    elements: str
+  namespace_selector:
+    description:
+      - A label selector, such as V(team=payments) or V(env in (prod,stage\)); every namespace
+        that matches. Matching no namespace at all is an error.
+    type: str
+  all_namespaces:
+    description:
+      - Act on every namespace.
+    type: bool
+    default: false
+  exclude_namespaces:
+    description:
+      - Namespaces to leave alone, for example V(kube-system). They are reported as skipped.
+      - Namespaces that are being deleted are always skipped.
+    type: list
+    elements: str
+    default: []
+"""

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  registries:
+    description:
+      - The registries to write credentials for. Each entry is one credential source; all
+        entries together make one C(.dockerconfigjson).
+      - Which options apply depends on O(registries[].provider).
+    type: list
+    elements: dict
+    suboptions:
+      provider:
+        description:
+          - Where the credential comes from.
+          - V(dockerhub) writes O(registries[].username) and O(registries[].password) (or a
+            personal access token) under the key C(https://index.docker.io/v1/), as
+            C(kubectl create secret docker-registry) does.
+          - V(basic) writes O(registries[].username) and O(registries[].password) for
+            O(registries[].server), for any Docker v2 registry (Quay, Harbor, GHCR, GitLab,
+            self-hosted).
+          - V(docker_config) copies entries from a Docker C(config.json), read from
+            O(registries[].path) or given inline as O(registries[].content).
+          - V(ecr) mints an Amazon ECR token with boto3, one entry per registry.
+          - V(gcr) writes a Google service-account key or mints a short-lived access token for
+            Container Registry or Artifact Registry.
+          - V(acr) writes an Azure service principal or exchanges an Azure AD token for an ACR
+            refresh token.
+        type: str
+        required: true
+        choices: [acr, basic, docker_config, dockerhub, ecr, gcr]
+      server:
+        description:
+          - The registry host (and optional port), for example V(quay.io),
+            V(europe-docker.pkg.dev) or V(myregistry.azurecr.io). It becomes the key of the entry.
+          - Required for V(basic), V(gcr) and V(acr). Not used by V(dockerhub).
+        type: str
+      username:
+        description:
+          - The user name, for V(dockerhub) and V(basic).
+        type: str
+      password:
+        description:
+          - The password or access token, for V(dockerhub) and V(basic).
+        type: str
+      email:
+        description:
+          - An e-mail address stored with the entry, for V(dockerhub) and V(basic). Kept for
+            compatibility; registries ignore it.
+        type: str
+      path:
+        description:
+          - For V(docker_config), the path of a Docker C(config.json), for example
+            C(~/.docker/config.json) or C(${XDG_RUNTIME_DIR}/containers/auth.json).
+          - Mutually exclusive with O(registries[].content).
+        type: path
+      content:
+        description:
+          - For V(docker_config), the content of a Docker C(config.json), as a JSON string or a
+            dictionary.
+        type: raw
+      servers:
+        description:
+          - For V(docker_config), copy only these registries. Each one must be in the file.
+          - Default is every entry of the file.
+        type: list
+        elements: str
+      region:
+        description:
+          - For V(ecr), the AWS region of the registries. Required.
+        type: str
+      registry_ids:
+        description:
+          - For V(ecr), the AWS account IDs of the registries. Default is the caller's account.
+        type: list
+        elements: str
+      profile:
+        description:
+          - For V(ecr), a profile from the AWS config and credentials files.
+        type: str
+      access_key:
+        description:
+          - For V(ecr), an AWS access key ID, given together with O(registries[].secret_key).
+            Default is the standard AWS credential chain (environment, profile, web identity or
+            IRSA, instance role).
+        type: str
+      secret_key:
+        description:
+          - For V(ecr), the AWS secret access key that goes with O(registries[].access_key).
+        type: str
+      session_token:
+        description:
+          - For V(ecr), an AWS session token for temporary credentials. Needs
+            O(registries[].access_key) and O(registries[].secret_key).
+        type: str
+      assume_role_arn:
+        description:
+          - For V(ecr), a role to assume with STS before asking ECR for a token.
+        type: str
+      endpoint_url:
+        description:
+          - For V(ecr), the ECR API endpoint, for VPC endpoints or other partitions. The standard
+            variable E(AWS_ENDPOINT_URL_ECR) is honoured too.
+        type: str
+      auth:
+        description:
+          - For V(gcr), V(json_key) writes the key itself with user name C(_json_key);
+            V(json_key_base64) writes it base64-encoded with user name C(_json_key_base64);
+            V(access_token) mints a one-hour OAuth2 access token with user name
+            C(oauth2accesstoken).
+          - For V(acr), V(service_principal) writes the client ID and secret as user name and
+            password; V(token_exchange) gets an Azure AD token and exchanges it at
+            C(https://SERVER/oauth2/exchange) for an ACR refresh token, written with user name
+            C(00000000-0000-0000-0000-000000000000).
+        type: str
+        choices: [json_key, json_key_base64, access_token, service_principal, token_exchange]
+      service_account_key_file:
+        description:
+          - For V(gcr), the path of a service-account JSON key. Mutually exclusive with
+            O(registries[].service_account_key); V(json_key) and V(json_key_base64) need one of them.
+          - With O(registries[].auth=access_token), leave out both key options to use
+            application default credentials.
+        type: path
+      service_account_key:
+        description:
+          - For V(gcr), the service-account JSON key itself, as a string or a dictionary.
+        type: raw
+      tenant_id:
+        description:
+          - For V(acr), the Azure AD tenant of the service principal (a GUID or a domain).
+            Required with V(token_exchange).
+        type: str
+      client_id:
+        description:
+          - For V(acr), the application (client) ID of the service principal. Required.
+        type: str
+      client_secret:
+        description:
+          - For V(acr), the client secret of the service principal. Required.
+        type: str
+      authority_host:
+        description:
+          - For V(acr) with V(token_exchange), the Azure AD authority.
+          - Default is the environment variable E(AZURE_AUTHORITY_HOST), and then
+            V(https://login.microsoftonline.com). It must use https; a bare host name gets
+            C(https://).
+        type: str
+"""

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one thing every credential provider returns."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+
+_FIELDS = ("server", "username", "password", "email", "expires_at", "provider")
+
+
+class Credential(collections.namedtuple("Credential", _FIELDS)):
+    """A registry login. ``expires_at`` is an aware UTC datetime, or None when it does not
+    expire; ``server`` is the key written into ``.dockerconfigjson``."""
+
+    __slots__ = ()
+
+    def __new__(cls, server, username, password, email=None, expires_at=None, provider=""):
+        return super(Credential, cls).__new__(cls, server, username, password, email,
+                                              expires_at, provider)
+
+    def __repr__(self):
+        # Never show the password, not even in a traceback.
+        return "Credential(server=%r, username=%r, provider=%r, expires_at=%r)" % (
+            self.server, self.username, self.provider, self.expires_at)
+
+    def public(self):
+        """What may be reported: everything but the password."""
+        return {"server": self.server, "username": self.username, "provider": self.provider,
+                "expires_at": self.expires_at.isoformat() if self.expires_at else None}
+
+
+class ProviderError(Exception):
+    """A provider could not produce a credential. ``field`` names the option at fault, for
+    example ``registries[2].region``; the message never contains a secret."""
+
+    def __init__(self, field, message):
+        super(ProviderError, self).__init__("%s: %s" % (field, message))
+        self.field = field

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Durations such as ``90``, ``45s``, ``30m``, ``2h``, ``1h30m`` or ``1d``. Pure."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_PART = re.compile(r"(\d+)([dhms])")
+_WHOLE = re.compile(r"^(?:\d+[dhms])+$")
+# Far beyond any token lifetime, and small enough for timedelta.
+MAX_SECONDS = 10 * 365 * 86400
+
+
+def parse_duration(value, field):
+    """A non-negative timedelta, or ValueError naming ``field``."""
+    if isinstance(value, bool):
+        raise ValueError("%s: %r is not a duration" % (field, value))
+    if isinstance(value, int):
+        seconds = value
+    else:
+        text = str(value).strip().lower()
+        if text.startswith("-"):
+            raise ValueError("%s: must not be negative" % field)
+        if text.isdigit():
+            seconds = int(text)
+        elif _WHOLE.match(text):
+            seconds = sum(int(n) * _UNITS[u] for n, u in _PART.findall(text))
+        else:
+            raise ValueError("%s: %r is not a duration; use a number of seconds or a form such "
+                             "as 45s, 30m, 2h, 1h30m or 1d" % (field, value if len(str(value)) < 40
+                                                               else str(value)[:40] + "..."))
+    if seconds < 0:
+        raise ValueError("%s: must not be negative" % field)
+    if seconds > MAX_SECONDS:
+        raise ValueError("%s: must be at most %d days" % (field, MAX_SECONDS // 86400))
+    return datetime.timedelta(seconds=seconds)

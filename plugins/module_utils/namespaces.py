@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which namespaces a task acts on: a list, a label selector, or all, minus exclusions.
+
+Selection costs one LIST of namespaces whatever the count. That read also tells which
+namespaces are terminating (they are skipped) and which listed ones do not exist.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label
+
+NAMESPACE_ARG_SPEC = dict(
+    namespace=dict(type="str"),
+    namespaces=dict(type="list", elements="str"),
+    namespace_selector=dict(type="str"),
+    all_namespaces=dict(type="bool", default=False),
+    exclude_namespaces=dict(type="list", elements="str", default=[]),
+)
+NAMESPACE_MUTUALLY_EXCLUSIVE = [("namespace", "namespaces", "namespace_selector", "all_namespaces")]
+
+
+class Selection:
+    """``names``: namespaces to act on, sorted. ``skipped``: {namespace: reason} for listed or
+    matched namespaces that are left alone. ``missing``: listed namespaces that do not exist."""
+
+    def __init__(self, names, skipped, missing):
+        self.names, self.skipped, self.missing = names, skipped, missing
+
+
+def validate(params):
+    """Check names before any API call; returns the explicitly listed namespaces or None."""
+    listed = None
+    if params.get("namespace"):
+        listed = [params["namespace"]]
+    elif params.get("namespaces") is not None:
+        listed = params["namespaces"]
+        if not listed:
+            raise ValueError("namespaces: must list at least one namespace")
+    elif not params.get("namespace_selector") and not params.get("all_namespaces"):
+        raise ValueError("one of namespace, namespaces, namespace_selector or all_namespaces is required")
+    field = "namespace" if params.get("namespace") else "namespaces"
+    for index, name in enumerate(listed or []):
+        check_dns_label(name, field if params.get("namespace") else "%s[%d]" % (field, index))
+    for index, name in enumerate(params.get("exclude_namespaces") or []):
+        check_dns_label(name, "exclude_namespaces[%d]" % index)
+    return listed
+
+
+def choose(items, listed, excluded, selector=None):
+    """Pure: the Selection from namespace objects (dicts) returned by the LIST.
+
+    ``items`` is None when the identity may not list namespaces; listed names are then taken
+    as they are, and the apiserver's answer to each write tells whether they exist.
+    """
+    excluded = set(excluded or [])
+    skipped, missing = {}, []
+    phases = None if items is None else dict(
+        (ns["metadata"]["name"], (ns.get("status") or {}).get("phase", "Active")) for ns in items)
+    candidates = listed if listed is not None else sorted(phases or {})
+    names = []
+    for name in dict.fromkeys(candidates):  # keeps order, drops repeats
+        if name in excluded:
+            skipped[name] = "excluded by exclude_namespaces"
+        elif phases is not None and name not in phases:
+            missing.append(name)
+        elif phases is not None and phases[name] == "Terminating":
+            skipped[name] = "namespace is terminating"
+        else:
+            names.append(name)
+    if not names and not missing and not skipped:
+        what = ("namespace_selector %r" % selector) if selector else "the namespace selection"
+        raise ValueError("%s matches no namespace" % what)
+    return Selection(sorted(names), skipped, missing)
+
+
+def select(kube, params):
+    """One LIST of namespaces, then choose()."""
+    listed = validate(params)
+    query = {}
+    if params.get("namespace_selector"):
+        query["labelSelector"] = params["namespace_selector"]
+    try:
+        items = kube.request("GET", "/api/v1/namespaces", query)["items"]
+    except KubeError as exc:
+        if exc.status != 403 or listed is None:
+            raise
+        items = None
+    return choose(items, listed, params.get("exclude_namespaces"), params.get("namespace_selector"))

@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure Container Registry: a service principal as is, or an Azure AD token exchanged for an ACR
+refresh token (about three hours)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import datetime
+import json
+import os
+import re
+
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
+
+# Only token_exchange expires; service_principal credentials carry expires_at=None.
+
+# The user name ACR expects with a refresh token.
+_REFRESH_USERNAME = "00000000-0000-0000-0000-000000000000"
+_AUTHS = ("service_principal", "token_exchange")
+_DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+_SCOPE = "https://management.azure.com/.default"
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
+# A GUID or a domain such as contoso.onmicrosoft.com; it becomes a path segment of the token URL.
+_TENANT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_AUTHORITY = re.compile(r"https://[^\s/?#]+(?:/[^\s?#]*)?")
+# Azure AD error code -> the option that most likely caused it.
+_AAD_ERROR_FIELDS = {"invalid_client": "client_secret", "unauthorized_client": "client_id",
+                     "invalid_request": "tenant_id"}
+
+
+def _authority(entry, field):
+    value = entry.get("authority_host") or os.environ.get("AZURE_AUTHORITY_HOST") or _DEFAULT_AUTHORITY
+    # azure-identity accepts a bare host (its AzureAuthorityHosts constants are bare hosts).
+    if "://" not in value:
+        value = "https://" + value
+    if not _AUTHORITY.fullmatch(value):
+        # https only: the client secret is sent there.
+        raise ProviderError(field + ".authority_host",
+                            "must be an https:// URL (taken from %s)"
+                            % ("the option" if entry.get("authority_host") else "AZURE_AUTHORITY_HOST"))
+    return value.rstrip("/")
+
+
+def validate(entry, field):
+    require(entry, field, ["server", "auth"])
+    if entry["auth"] not in _AUTHS:
+        raise ProviderError(field + ".auth", "must be one of %s for provider acr" % ", ".join(_AUTHS))
+    exchange = entry["auth"] == "token_exchange"
+    require(entry, field, ["client_id", "client_secret"] + (["tenant_id"] if exchange else []))
+    if not _HOST.fullmatch(entry["server"]):
+        raise ProviderError(field + ".server", "%r is not a registry host name such as myregistry.azurecr.io"
+                            % entry["server"])
+    if exchange:
+        if not _TENANT.fullmatch(entry["tenant_id"]):
+            raise ProviderError(field + ".tenant_id", "%r is not a tenant ID or domain" % entry["tenant_id"])
+        _authority(entry, field)
+
+
+def mints_token(entry):
+    return entry["auth"] == "token_exchange"
+
+
+def identity(entry):
+    exchange = entry["auth"] == "token_exchange"
+    return {"provider": entry["provider"], "server": entry["server"], "auth": entry["auth"],
+            "tenant_id": entry.get("tenant_id"), "client_id": entry["client_id"],
+            # The resolved authority, so a change of AZURE_AUTHORITY_HOST is a change of identity.
+            "authority_host": _authority(entry, "registries[]") if exchange else None}
+
+
+def _post(url, form, field, context):
+    import requests
+
+    try:
+        # No redirects: a 307 would resend the client secret or the Azure AD token elsewhere.
+        return requests.post(url, data=form, verify=context.requests_verify,
+                             timeout=context.timeout, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise ProviderError(field, "cannot reach %s: %s" % (url, exc))
+
+
+def _body(response):
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error_code(body):
+    """The code of an OAuth2 error (``error``) or a registry error (``errors[0].code``)."""
+    errors = body.get("errors")
+    code = body.get("error") or (errors[0].get("code") if isinstance(errors, list) and errors
+                                 and isinstance(errors[0], dict) else None)
+    return code if isinstance(code, str) else "no error code"
+
+
+def _aad_token(entry, field, context):
+    response = _post("%s/%s/oauth2/v2.0/token" % (_authority(entry, field), entry["tenant_id"]),
+                     {"grant_type": "client_credentials", "client_id": entry["client_id"],
+                      "client_secret": entry["client_secret"], "scope": _SCOPE},
+                     field + ".authority_host", context)
+    body = _body(response)
+    if response.status_code != 200:
+        code = _error_code(body)
+        target = _AAD_ERROR_FIELDS.get(code) or ("client_secret" if response.status_code == 401 else "authority_host")
+        message = "Azure AD refused the client credentials (HTTP %d %s)" % (response.status_code, code)
+        # The first line carries the AADSTS code and its explanation; trace IDs follow.
+        description = str(body.get("error_description") or "").strip().split("\n", 1)[0].strip()
+        if description:
+            message += ": " + description.replace(entry["client_secret"], "********")
+        raise ProviderError("%s.%s" % (field, target), message)
+    token = body.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise ProviderError(field + ".authority_host", "Azure AD answered without an access token")
+    return token
+
+
+def _expiry(token):
+    """The ``exp`` claim of a JWT, read without checking the signature: it only schedules the
+    renewal of a token we were just given, and the registry checks the token itself on use."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return datetime.datetime.fromtimestamp(claims["exp"], datetime.timezone.utc)
+    except (ValueError, TypeError, KeyError, OverflowError, OSError):
+        return None
+
+
+def mint(entry, field, context):
+    if entry["auth"] == "service_principal":
+        return [Credential(entry["server"], entry["client_id"], entry["client_secret"], None, None, "acr")]
+    response = _post("https://%s/oauth2/exchange" % entry["server"],
+                     {"grant_type": "access_token", "service": entry["server"], "tenant": entry["tenant_id"],
+                      "access_token": _aad_token(entry, field, context)},
+                     field + ".server", context)
+    body = _body(response)
+    if response.status_code != 200:
+        # Only the code: the rest of the body answers a request that carried the Azure AD token.
+        raise ProviderError(field + ".server", "the registry refused the token exchange (HTTP %d %s)"
+                            % (response.status_code, _error_code(body)))
+    refresh_token = body.get("refresh_token")
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise ProviderError(field + ".server", "the registry answered the token exchange without a refresh token")
+    return [Credential(entry["server"], _REFRESH_USERNAME, refresh_token, None, _expiry(refresh_token), "acr")]

@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Amazon ECR: a 12-hour token from ``GetAuthorizationToken``, one credential per registry."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import datetime
+import re
+
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
+
+
+# botocore's own rule for region names; checking it here fails before any credential lookup.
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# Error codes about who the caller is or what it may do, rather than about the request.
+_CREDENTIAL_CODES = frozenset([
+    "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException",
+    "SignatureDoesNotMatch", "ExpiredTokenException", "ExpiredToken", "AccessDenied",
+    "AccessDeniedException", "IncompleteSignature",
+])
+
+
+def validate(entry, field):
+    require(entry, field, ["region"])
+    if not _REGION.fullmatch(entry["region"]):
+        raise ProviderError(field + ".region", "%r is not an AWS region name" % entry["region"])
+    for index, registry_id in enumerate(entry.get("registry_ids") or []):
+        if not _ACCOUNT_ID.fullmatch(registry_id or ""):
+            raise ProviderError("%s.registry_ids[%d]" % (field, index),
+                                "%r is not a 12-digit AWS account ID" % registry_id)
+    if entry.get("access_key") and not entry.get("secret_key"):
+        raise ProviderError(field + ".secret_key", "is required with access_key")
+    if entry.get("secret_key") and not entry.get("access_key"):
+        raise ProviderError(field + ".access_key", "is required with secret_key")
+    if entry.get("session_token") and not entry.get("access_key"):
+        raise ProviderError(field + ".session_token", "needs access_key and secret_key")
+    endpoint = entry.get("endpoint_url")
+    if endpoint is not None and not re.fullmatch(r"https?://[^\s/?#]+(?:[/?#]\S*)?", endpoint):
+        # Not echoed: a URL may carry user information.
+        raise ProviderError(field + ".endpoint_url", "must be an http:// or https:// URL")
+
+
+def mints_token(entry):  # pylint: disable=unused-argument
+    return True
+
+
+def identity(entry):
+    return {
+        "provider": entry["provider"],
+        "region": entry["region"],
+        "registry_ids": sorted(entry.get("registry_ids") or []),
+        "profile": entry.get("profile"),
+        "access_key": entry.get("access_key"),
+        "assume_role_arn": entry.get("assume_role_arn"),
+        "endpoint_url": entry.get("endpoint_url"),
+    }
+
+
+def _credential_field(entry, field, role=True):
+    """The option that chose the identity AWS acted as; the default chain falls to access_key,
+    whose documentation describes that chain."""
+    names = ("assume_role_arn", "access_key", "profile") if role else ("access_key", "profile")
+    for name in names:
+        if entry.get(name):
+            return "%s.%s" % (field, name)
+    return field + ".access_key"
+
+
+def _client_error(exc, field, session):
+    error = exc.response.get("Error", {})
+    message = error.get("Message") or ""
+    # Signature errors quote the canonical request, which holds the session token header. The
+    # request was signed, so the session has resolved (and cached) its credentials, from whatever
+    # source: environment, profile or role.
+    credentials = session.get_credentials()
+    for secret in (credentials.secret_key, credentials.token) if credentials else ():
+        if secret:
+            message = message.replace(secret, "********")
+    return ProviderError(field, "AWS refused %s (%s): %s"
+                         % (exc.operation_name, error.get("Code", "Unknown"), message.split("\n", 1)[0]))
+
+
+def _assume_role(session, entry, field, client_options):
+    """A session acting as ``assume_role_arn``, with the credentials STS hands out for it."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    sts = session.client("sts", **client_options)
+    try:
+        credentials = sts.assume_role(RoleArn=entry["assume_role_arn"],
+                                      RoleSessionName="regcred-k8s")["Credentials"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        target = field + ".assume_role_arn"
+        if code in _CREDENTIAL_CODES and code not in ("AccessDenied", "AccessDeniedException"):
+            # Not the role refusing this caller: the caller's own credentials are bad.
+            target = _credential_field(entry, field, role=False)
+        # "from None": the chained ClientError would print the unscrubbed message in a traceback.
+        raise _client_error(exc, target, session) from None
+    return boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                 aws_secret_access_key=credentials["SecretAccessKey"],
+                                 aws_session_token=credentials["SessionToken"],
+                                 region_name=entry["region"])
+
+
+def _credential(data, field):
+    server = data["proxyEndpoint"].split("://", 1)[-1].rstrip("/")
+    try:
+        username, sep, password = base64.b64decode(data["authorizationToken"]).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        username, sep, password = "", "", ""
+    if not sep:
+        raise ProviderError(field, "ECR returned an authorization token for %s that is not base64 of "
+                                   "user:password" % server)
+    return Credential(server, username, password, None,
+                      data["expiresAt"].astimezone(datetime.timezone.utc), "ecr")
+
+
+def mint(entry, field, context):
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
+                                     PartialCredentialsError, ProfileNotFound)
+
+    client_options = {
+        "config": Config(connect_timeout=context.timeout, read_timeout=context.timeout),
+        # None keeps botocore's own CA lookup (AWS_CA_BUNDLE, ca_bundle in the profile).
+        "verify": context.ca_path or (None if context.validate_certs else False),
+    }
+    try:
+        session = boto3.session.Session(profile_name=entry.get("profile"),
+                                        aws_access_key_id=entry.get("access_key"),
+                                        aws_secret_access_key=entry.get("secret_key"),
+                                        aws_session_token=entry.get("session_token"),
+                                        region_name=entry["region"])
+        if entry.get("assume_role_arn"):
+            session = _assume_role(session, entry, field, client_options)
+        # endpoint_url=None lets botocore apply AWS_ENDPOINT_URL_ECR and the config file.
+        ecr = session.client("ecr", endpoint_url=entry.get("endpoint_url"), **client_options)
+        kwargs = {"registryIds": entry["registry_ids"]} if entry.get("registry_ids") else {}
+        response = ecr.get_authorization_token(**kwargs)
+    except ProfileNotFound:
+        raise ProviderError(field + ".profile", "profile %r is not in the AWS config or credentials "
+                                                "files" % entry["profile"])
+    except (NoCredentialsError, PartialCredentialsError):
+        # Raised before any request, so about the caller's own credentials, never the role's.
+        raise ProviderError(_credential_field(entry, field, role=False),
+                            "no AWS credentials found: set access_key and secret_key, or profile, "
+                            "or provide them through the environment, web identity or an instance role")
+    except EndpointConnectionError as exc:
+        target = "endpoint_url" if entry.get("endpoint_url") else "region"
+        raise ProviderError("%s.%s" % (field, target), "cannot reach the AWS endpoint %s"
+                            % exc.kwargs.get("endpoint_url"))
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in _CREDENTIAL_CODES:
+            target = _credential_field(entry, field)
+        elif entry.get("registry_ids"):
+            # The only request parameter: ECR's InvalidParameter and not-found errors are about it.
+            target = field + ".registry_ids"
+        else:
+            target = field
+        raise _client_error(exc, target, session) from None
+    except BotoCoreError as exc:
+        # botocore builds these messages from names, paths and endpoints, never from credentials.
+        raise ProviderError(field, "AWS: %s" % exc)
+    return [_credential(data, field) for data in response["authorizationData"]]

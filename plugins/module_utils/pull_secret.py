@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The desired pull Secret, what a stored one may be reused for, and the plan per namespace. Pure.
+
+A managed Secret records, in the annotation ``regcred.k8s/credentials``, one line per
+credential: its server, username, provider, expiry and ``source`` (a hash of the non-secret
+inputs that minted it). No secret is in it. A later run reuses a stored token, without minting
+and without writing, while the source matches and the expiry is further away than
+``refresh_before``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import datetime
+import hashlib
+import json
+
+from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+
+SECRET_TYPE = "kubernetes.io/dockerconfigjson"
+DATA_KEY = ".dockerconfigjson"
+ANNOTATION_CREDENTIALS = "regcred.k8s/credentials"
+ANNOTATION_EXPIRES = "regcred.k8s/expires-at"
+
+# plan actions
+CREATE, UPDATE, REPLACE, UNCHANGED, CONFLICT = "create", "update", "replace", "unchanged", "conflict"
+
+
+def source_id(identity):
+    """A short stable hash of a provider entry's non-secret inputs."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def format_time(value):
+    if value is None:
+        return None
+    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value):
+    if not value:
+        return None
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def record(credential, source):
+    return {"server": credential.server, "username": credential.username,
+            "provider": credential.provider, "source": source,
+            "expires_at": format_time(credential.expires_at)}
+
+
+def stored_records(secret):
+    raw = ((secret.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_CREDENTIALS)
+    try:
+        records = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return [r for r in records if isinstance(r, dict) and r.get("server")] if isinstance(records, list) else []
+
+
+def payload_entries(secret):
+    """The entries of a Secret's .dockerconfigjson; raises DockerConfigError when malformed."""
+    data = (secret.get("data") or {}).get(DATA_KEY)
+    if not data:
+        return {}
+    try:
+        raw = base64.b64decode(data)
+    except (TypeError, ValueError):
+        raise dockerconfig.DockerConfigError("data[%s]" % DATA_KEY, "is not base64")
+    return dockerconfig.parse(raw, "data[%s]" % DATA_KEY)
+
+
+def is_pull_secret(secret):
+    return secret.get("type") == SECRET_TYPE
+
+
+def reusable(secrets, source, refresh_before, now):
+    """Entries and records stored for ``source`` in any of ``secrets`` that stay valid for
+    longer than ``refresh_before``; the latest-expiring wins. None when a new mint is needed."""
+    best = None
+    for secret in secrets:
+        if not is_pull_secret(secret):
+            continue
+        records = [r for r in stored_records(secret) if r.get("source") == source]
+        if not records:
+            continue
+        expiries = [parse_time(r.get("expires_at")) for r in records]
+        if any(r.get("expires_at") and e is None for r, e in zip(records, expiries)):
+            continue
+        known = [e for e in expiries if e is not None]
+        earliest = min(known) if known else None
+        if earliest is not None and earliest - refresh_before <= now:
+            continue
+        try:
+            entries = payload_entries(secret)
+        except dockerconfig.DockerConfigError:
+            continue
+        if not all(r["server"] in entries for r in records):
+            continue
+        rank = earliest or datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+        if best is None or rank > best[0]:
+            best = (rank, dict((r["server"], entries[r["server"]]) for r in records), records)
+    return None if best is None else (best[1], best[2])
+
+
+def desired_secret(name, namespace, entries, records, labels, annotations):
+    """The full desired Secret. ``records`` describe the managed entries (see module doc)."""
+    records = sorted(records, key=lambda r: (r["server"], r.get("source") or ""))
+    ann = dict(annotations or {})
+    ann[ANNOTATION_CREDENTIALS] = json.dumps(records, sort_keys=True, separators=(",", ":"))
+    expiries = [r["expires_at"] for r in records if r.get("expires_at")]
+    if expiries:
+        ann[ANNOTATION_EXPIRES] = min(expiries)
+    return {
+        "apiVersion": "v1", "kind": "Secret", "type": SECRET_TYPE,
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {}),
+                     "annotations": ann},
+        "data": {DATA_KEY: base64.b64encode(dockerconfig.serialize(entries)).decode("ascii")},
+    }
+
+
+def _merged_metadata(existing, desired):
+    """Existing metadata with the desired labels and annotations laid over it: keys written by
+    others stay, and our expiry annotation goes when nothing managed expires any more."""
+    meta = dict(existing.get("metadata") or {})
+    for key in ("labels", "annotations"):
+        merged = dict(meta.get(key) or {})
+        merged.update(desired["metadata"].get(key) or {})
+        meta[key] = merged
+    if ANNOTATION_EXPIRES not in desired["metadata"]["annotations"]:
+        meta["annotations"].pop(ANNOTATION_EXPIRES, None)
+    return meta
+
+
+def plan(existing, desired, force):
+    """(action, body, reason) for one namespace. ``body`` is what to write, or None."""
+    if existing is None:
+        return CREATE, desired, None
+    if not is_pull_secret(existing):
+        reason = "Secret exists with type %r, not %s" % (existing.get("type") or "Opaque", SECRET_TYPE)
+        return (REPLACE, desired, reason) if force else (CONFLICT, None, reason + "; set force=true to replace it")
+    meta = _merged_metadata(existing, desired)
+    current_meta = existing.get("metadata") or {}
+    same = (existing.get("data") or {}) == desired["data"] \
+        and (current_meta.get("labels") or {}) == meta["labels"] \
+        and (current_meta.get("annotations") or {}) == meta["annotations"]
+    if same:
+        return UNCHANGED, None, None
+    if existing.get("immutable"):
+        reason = "Secret is immutable"
+        return (REPLACE, desired, reason) if force else (CONFLICT, None, reason + "; set force=true to replace it")
+    body = dict(existing, metadata=meta, data=desired["data"])
+    body.pop("stringData", None)
+    return UPDATE, body, None
+
+
+def _view(secret):
+    meta = secret.get("metadata") or {}
+    annotations = dict(meta.get("annotations") or {})
+    annotations.pop(ANNOTATION_CREDENTIALS, None)
+    view = {"type": secret.get("type"), "labels": dict(meta.get("labels") or {}),
+            "annotations": annotations}
+    entries = None
+    if is_pull_secret(secret):
+        try:
+            entries = payload_entries(secret)
+            view["registries"] = dockerconfig.redact(entries)
+        except dockerconfig.DockerConfigError:
+            view["registries"] = "(not a valid docker config)"
+    return view, entries or {}
+
+
+def diff(existing, body):
+    """(before, after) views of one Secret for diff mode. They show registries, usernames,
+    expiry, labels and annotations, and say which credentials change; never a password, a
+    token, the payload or a hash of it (a hash would let a weak password be guessed)."""
+    before, old_entries = _view(existing) if existing is not None else ({}, {})
+    if body is None:
+        return before, {}
+    after, new_entries = _view(body)
+    for server, shown in (after.get("registries") or {}).items():
+        if server not in old_entries:
+            shown["credential"] = "added"
+        elif old_entries[server] != new_entries[server]:
+            shown["credential"] = "changed"
+        else:
+            shown["credential"] = "unchanged"
+    return before, after

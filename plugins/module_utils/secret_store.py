@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reads and writes of one named Secret across namespaces, with as few requests as possible."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
+
+
+def _path(namespace, name=None):
+    base = "/api/v1/namespaces/%s/secrets" % namespace
+    return base if name is None else "%s/%s" % (base, name)
+
+
+def _preconditions(secret):
+    meta = secret.get("metadata") or {}
+    return {"apiVersion": "v1", "kind": "DeleteOptions",
+            "preconditions": {"uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")}}
+
+
+class SecretStore:
+    def __init__(self, kube, name, parallel):
+        self.kube, self.name, self.parallel = kube, name, parallel
+
+    def get(self, namespace, name=None):
+        """The Secret, or None when it does not exist."""
+        try:
+            return self.kube.request("GET", _path(namespace, name or self.name))
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def read_many(self, namespaces):
+        """({namespace: Secret or None}, {namespace: KubeError}).
+
+        One cluster-wide LIST filtered by name serves any number of namespaces. An identity
+        that may not list Secrets cluster-wide (403) falls back to one GET per namespace.
+        """
+        if len(namespaces) > 1:
+            try:
+                items = self.kube.request("GET", "/api/v1/secrets",
+                                          {"fieldSelector": "metadata.name=%s" % self.name})["items"]
+            except KubeError as exc:
+                if exc.status != 403:
+                    raise
+            else:
+                found = dict((s["metadata"]["namespace"], s) for s in items)
+                return dict((ns, found.get(ns)) for ns in namespaces), {}
+        outcomes = run_all(namespaces, self.get, self.parallel)
+        secrets = dict((ns, o.value) for ns, o in outcomes.items() if o.ok)
+        errors = dict((ns, o.error) for ns, o in outcomes.items() if not o.ok)
+        return secrets, errors
+
+    def write(self, namespace, action, current, body):
+        """Carry out one planned action: create, update, replace or delete."""
+        if action in ("replace", "delete"):
+            try:
+                self.kube.request("DELETE", _path(namespace, self.name), body=_preconditions(current))
+            except KubeError as exc:
+                if exc.status != 404:
+                    raise
+            if action == "delete":
+                return
+        if action in ("create", "replace"):
+            self.kube.request("POST", _path(namespace), body=body)
+        elif action == "update":
+            body = dict(body, metadata=dict(body["metadata"]))
+            body["metadata"].pop("managedFields", None)
+            self.kube.request("PUT", _path(namespace, self.name), body=body)
+        else:
+            raise ValueError("unknown action %r" % action)

@@ -1,0 +1,555 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: registry_pull_secret
+short_description: Put a working image pull Secret in every namespace that needs it
+version_added: 0.1.0
+description:
+  - Manages one Secret of type C(kubernetes.io/dockerconfigjson), named O(name), in a set of
+    namespaces, with credentials for one or more container registries.
+  - Credentials come from O(registries) (Docker Hub, any v2 registry, a Docker config file, Amazon
+    ECR, Google GCR and Artifact Registry, Azure ACR) or are copied from an existing Secret with
+    O(from_secret).
+  - The content is byte-stable, so a rerun with unchanged input writes nothing and reports no
+    change. Short-lived tokens are minted again only when the stored one expires within
+    O(refresh_before), which makes a scheduled ECR refresh idempotent.
+  - Reads cost one LIST of namespaces and one cluster-wide LIST of Secrets (by name), whatever
+    the number of namespaces. Writes run concurrently, carry C(resourceVersion), and are retried
+    on conflict.
+  - No password, token or Secret payload is ever returned, logged or shown in a diff.
+author:
+  - regcred.k8s maintainers (@regcred)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - regcred.k8s.k8s_auth
+  - regcred.k8s.namespaces
+  - regcred.k8s.registries
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows, per namespace, the registries, user names, expiry, labels and
+        annotations, and whether each credential is added, changed or unchanged. It never shows
+        a password, a token or the payload.
+  platform:
+    platforms: posix
+options:
+  name:
+    description:
+      - The name of the Secret.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the Secret; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  from_secret:
+    description:
+      - Copy the credentials of this existing pull Secret instead of minting them, for example
+        from a central namespace. Mutually exclusive with O(registries).
+    type: dict
+    suboptions:
+      namespace:
+        description: Namespace of the Secret to copy.
+        type: str
+        required: true
+      name:
+        description: Name of the Secret to copy.
+        type: str
+        required: true
+  merge:
+    description:
+      - Keep registry entries already in the Secret for registries that this task does not
+        manage. By default the Secret holds exactly the managed entries.
+    type: bool
+    default: false
+  refresh_before:
+    description:
+      - Mint a new short-lived token (ECR, GCR access tokens, ACR refresh tokens) only when the
+        stored one expires within this duration, such as V(30m), V(2h) or V(1h30m), or a number
+        of seconds. Until then a run neither mints nor writes.
+      - Choose it longer than the interval between two scheduled runs.
+      - The expiry of each credential is kept in the annotation C(regcred.k8s/credentials), and the
+        earliest in C(regcred.k8s/expires-at).
+    type: raw
+    default: 6h
+  verify:
+    description:
+      - Before writing, log in to each registry with each newly minted credential, through its
+        C(/v2/) Basic or Bearer token flow. A credential that fails stops the task before any
+        write, so it never replaces a working Secret.
+    type: bool
+    default: false
+  registry_validate_certs:
+    description:
+      - Whether to verify TLS certificates of registries and token endpoints (O(verify) and the
+        ACR token exchange).
+    type: bool
+    default: true
+  registry_ca_path:
+    description:
+      - A CA bundle to trust for registries and token endpoints, in addition to the system's.
+    type: path
+  labels:
+    description:
+      - Labels to set on the Secret, for example C(runai/cluster-wide=true) for Run:ai.
+        Labels that others set are kept.
+    type: dict
+    default: {}
+  annotations:
+    description:
+      - Annotations to set on the Secret. Annotations that others set are kept.
+    type: dict
+    default: {}
+  force:
+    description:
+      - Replace (delete and create) a Secret of the same name that has another type or is
+        immutable, and with O(state=absent) delete one of another type. Without it such a
+        namespace fails with a clear message and is left as it is.
+    type: bool
+    default: false
+  ignore_failures:
+    description:
+      - Do not fail the task when some namespaces fail; they are still reported in RV(namespaces).
+    type: bool
+    default: false
+  fail_fast:
+    description:
+      - Stop starting new namespaces after the first failure.
+    type: bool
+    default: false
+  parallel:
+    description:
+      - How many namespaces to write at once.
+    type: int
+    default: 10
+notes:
+  - Moto and other ECR emulators hand out tokens that have already expired; each run then mints
+    again, and the module warns.
+seealso:
+  - module: regcred.k8s.sa_image_pull_secrets
+  - name: Pull an image from a private registry
+    description: The Kubernetes documentation on image pull Secrets.
+    link: https://kubernetes.io/docs/tasks/configure-pod-container/pull-image-private-registry/
+"""
+
+EXAMPLES = r"""
+- name: Docker Hub credentials in two namespaces
+  regcred.k8s.registry_pull_secret:
+    name: dockerhub
+    namespaces: [team-a, team-b]
+    registries:
+      - provider: dockerhub
+        username: ci-bot
+        password: "{{ dockerhub_token }}"
+
+- name: A self-hosted registry in every namespace labelled team=payments, checked before writing
+  regcred.k8s.registry_pull_secret:
+    name: harbor
+    namespace_selector: team=payments
+    verify: true
+    registries:
+      - provider: basic
+        server: harbor.example.com
+        username: robot$payments
+        password: "{{ harbor_robot_secret }}"
+
+- name: Copy entries of a Docker config file, only for ghcr.io
+  regcred.k8s.registry_pull_secret:
+    name: ghcr
+    namespace: builds
+    registries:
+      - provider: docker_config
+        path: ~/.docker/config.json
+        servers: [ghcr.io]
+
+- name: ECR tokens in all namespaces but the system ones, refreshed only when due (run it hourly)
+  regcred.k8s.registry_pull_secret:
+    name: ecr
+    all_namespaces: true
+    exclude_namespaces: [kube-system, kube-public, kube-node-lease]
+    refresh_before: 6h
+    registries:
+      - provider: ecr
+        region: eu-central-1
+        registry_ids: ["123456789012"]
+
+- name: Artifact Registry with a short-lived access token from a service-account key
+  regcred.k8s.registry_pull_secret:
+    name: gar
+    namespaces: [ml]
+    registries:
+      - provider: gcr
+        server: europe-docker.pkg.dev
+        auth: access_token
+        service_account_key_file: /secrets/puller.json
+
+- name: GCR with the JSON key itself
+  regcred.k8s.registry_pull_secret:
+    name: gcr
+    namespaces: [ml]
+    registries:
+      - provider: gcr
+        server: gcr.io
+        auth: json_key
+        service_account_key: "{{ lookup('ansible.builtin.file', 'puller.json') }}"
+
+- name: ACR through the Azure AD token exchange
+  regcred.k8s.registry_pull_secret:
+    name: acr
+    namespaces: [web]
+    registries:
+      - provider: acr
+        server: myregistry.azurecr.io
+        auth: token_exchange
+        tenant_id: "{{ azure_tenant }}"
+        client_id: "{{ azure_client_id }}"
+        client_secret: "{{ azure_client_secret }}"
+
+- name: Copy a central pull Secret into every namespace labelled for it (Run:ai style)
+  regcred.k8s.registry_pull_secret:
+    name: regcred
+    namespace_selector: runai/queue
+    from_secret:
+      namespace: platform
+      name: regcred
+    labels:
+      runai/cluster-wide: "true"
+
+- name: Add a registry to existing Secrets without dropping the entries others wrote
+  regcred.k8s.registry_pull_secret:
+    name: regcred
+    namespaces: [team-a]
+    merge: true
+    registries:
+      - provider: basic
+        server: quay.io
+        username: org+robot
+        password: "{{ quay_token }}"
+
+- name: Remove the Secret
+  regcred.k8s.registry_pull_secret:
+    name: regcred
+    namespaces: [team-a, team-b]
+    state: absent
+"""
+
+RETURN = r"""
+namespaces:
+  description:
+    - One entry per namespace that was selected, listed or skipped, keyed by namespace.
+    - C(result) is one of V(created), V(updated), V(replaced), V(unchanged), V(deleted),
+      V(absent), V(skipped) or V(failed); in check mode it says what would happen.
+    - C(reason) explains V(skipped) and V(failed), with the apiserver's message.
+  returned: always
+  type: dict
+  sample: {"team-a": {"result": "created"}, "team-b": {"result": "failed", "reason": "secrets is forbidden (HTTP 403)"}}
+summary:
+  description: How many namespaces ended in each result.
+  returned: always
+  type: dict
+  sample: {"created": 1, "failed": 1}
+registries:
+  description: The managed credentials, without their secrets.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  contains:
+    server:
+      description: The key in C(.dockerconfigjson).
+      type: str
+      sample: 123456789012.dkr.ecr.eu-central-1.amazonaws.com
+    username:
+      description: The user name.
+      type: str
+      sample: AWS
+    provider:
+      description: The provider that made it.
+      type: str
+      sample: ecr
+    expires_at:
+      description: When it expires (UTC, ISO 8601), or null.
+      type: str
+      sample: "2026-11-22T18:00:00Z"
+    reused:
+      description: True when a stored token was still fresh and nothing was minted.
+      type: bool
+      sample: false
+expires_at:
+  description: The earliest expiry of the managed credentials, or null when none expires.
+  returned: when O(state=present)
+  type: str
+  sample: "2026-11-22T18:00:00Z"
+"""
+
+import datetime
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
+from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import load as load_provider
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
+from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import AUTH_ARG_SPEC, Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain, check_metadata_keys
+from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
+    NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
+from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import retry_on_conflict, run_all
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import SecretStore
+from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
+from ansible_collections.regcred.k8s.plugins.module_utils.registry import verify as verify_credential
+
+RESULT_WORDS = {ps.CREATE: "created", ps.UPDATE: "updated", ps.REPLACE: "replaced",
+                ps.UNCHANGED: "unchanged"}
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        from_secret=dict(type="dict", no_log=False, options=dict(
+            namespace=dict(type="str", required=True), name=dict(type="str", required=True))),
+        merge=dict(type="bool", default=False),
+        refresh_before=dict(type="raw", default="6h"),
+        verify=dict(type="bool", default=False),
+        registry_validate_certs=dict(type="bool", default=True),
+        registry_ca_path=dict(type="path"),
+        labels=dict(type="dict", default={}),
+        annotations=dict(type="dict", default={}),
+        force=dict(type="bool", default=False),
+        ignore_failures=dict(type="bool", default=False),
+        fail_fast=dict(type="bool", default=False),
+        parallel=dict(type="int", default=10),
+    )
+    for shared in (NAMESPACE_ARG_SPEC, REGISTRIES_ARG_SPEC, AUTH_ARG_SPEC):
+        spec.update(shared)
+    return spec
+
+
+def validate(params):
+    """Every check that needs no I/O; returns (refresh_before, [(entry, field, provider)])."""
+    check_dns_subdomain(params["name"], "name")
+    check_metadata_keys(params["labels"], "labels")
+    check_metadata_keys(params["annotations"], "annotations")
+    for key in (ps.ANNOTATION_CREDENTIALS, ps.ANNOTATION_EXPIRES):
+        if key in params["annotations"]:
+            raise ValueError("annotations: %s is written by this module and cannot be set" % key)
+    if not 1 <= params["parallel"] <= 100:
+        raise ValueError("parallel: must be between 1 and 100")
+    if params["from_secret"]:
+        check_dns_subdomain(params["from_secret"]["name"], "from_secret.name")
+    if params["state"] == "present" and not params["from_secret"] and not params["registries"]:
+        raise ValueError("registries: list at least one registry, or use from_secret")
+    sources = []
+    for index, entry in enumerate(params["registries"] or []):
+        field = "registries[%d]" % index
+        provider = load_provider(entry["provider"], field + ".provider")
+        provider.validate(entry, field)
+        sources.append((entry, field, provider))
+    return parse_duration(params["refresh_before"], "refresh_before"), sources
+
+
+class Run:
+    """One task run: gathers credentials, plans per namespace, applies, and reports."""
+
+    def __init__(self, module, kube):
+        self.module, self.params, self.kube = module, module.params, kube
+        self.store = SecretStore(kube, self.params["name"], self.params["parallel"])
+        self.now = datetime.datetime.now(datetime.timezone.utc)
+        self.context = MintContext(self.params["registry_validate_certs"], self.params["registry_ca_path"])
+        self.results, self.diffs, self.credentials, self.warnings = {}, [], [], []
+
+    # credentials ---------------------------------------------------------------------------
+    def managed_entries(self, refresh_before, sources, existing):
+        """({server: entry}, records, minted credentials) for every source."""
+        entries, records, minted, owner = {}, [], [], {}
+        stored = [s for s in existing.values() if isinstance(s, dict)]
+        for entry, field, provider in sources:
+            source = ps.source_id(provider.identity(entry))
+            reuse = ps.reusable(stored, source, refresh_before, self.now) if provider.mints_token(entry) else None
+            if reuse:
+                got, got_records = reuse
+                self.credentials.extend(dict(r, reused=True) for r in got_records)
+            else:
+                creds = provider.mint(entry, field, self.context)
+                got = dict((c.server, dockerconfig.entry(c.username, c.password, c.email)) for c in creds)
+                got_records = [ps.record(c, source) for c in creds]
+                minted.extend(creds)
+                for cred in creds:
+                    self.credentials.append(dict(ps.record(cred, source), reused=False))
+                    if cred.expires_at and cred.expires_at - refresh_before <= self.now:
+                        self.warnings.append(
+                            "%s: the credential for %s expires at %s, within refresh_before; "
+                            "every run will mint a new one" % (field, cred.server, ps.format_time(cred.expires_at)))
+            for server in got:
+                if server in owner:
+                    raise ValueError("%s and %s both write the registry %s" % (owner[server], field, server))
+                owner[server] = field
+            entries.update(got)
+            records.extend(got_records)
+        return entries, records, minted
+
+    def copied_entries(self):
+        source = self.params["from_secret"]
+        secret = self.store.get(source["namespace"], source["name"])
+        where = "from_secret (%s/%s)" % (source["namespace"], source["name"])
+        if secret is None:
+            raise ValueError("%s: the Secret does not exist" % where)
+        if not ps.is_pull_secret(secret):
+            raise ValueError("%s: the Secret has type %r, not %s" % (where, secret.get("type"), ps.SECRET_TYPE))
+        try:
+            entries = ps.payload_entries(secret)
+        except dockerconfig.DockerConfigError as exc:
+            raise ValueError("%s: %s" % (where, exc))
+        stored = dict((r["server"], r) for r in ps.stored_records(secret))
+        records = [stored.get(server) or {"server": server, "username": entry["username"],
+                                          "provider": "from_secret", "source": None, "expires_at": None}
+                   for server, entry in sorted(entries.items())]
+        self.credentials.extend(dict(r, reused=False) for r in records)
+        return entries, records
+
+    def verify(self, minted):
+        refused = [result.message for result in (verify_credential(c, self.context) for c in minted)
+                   if not result.ok]
+        if refused:
+            raise ValueError("verify: " + "; ".join(refused) + ". Nothing was written")
+
+    # plan and apply ------------------------------------------------------------------------
+    def plan_present(self, namespace, existing, managed, records):
+        entries = managed
+        if self.params["merge"] and existing is not None and ps.is_pull_secret(existing):
+            try:
+                entries = dockerconfig.merge(ps.payload_entries(existing), managed, True)
+            except dockerconfig.DockerConfigError as exc:
+                raise ValueError("merge: the existing Secret cannot be merged (%s); set merge=false "
+                                 "to replace it" % exc)
+        desired = ps.desired_secret(self.params["name"], namespace, entries, records,
+                                    self.params["labels"], self.params["annotations"])
+        return ps.plan(existing, desired, self.params["force"])
+
+    def plan_absent(self, existing):
+        if existing is None:
+            return "absent", None, None
+        if not ps.is_pull_secret(existing) and not self.params["force"]:
+            return ps.CONFLICT, None, "Secret has type %r; set force=true to delete it" % existing.get("type")
+        return "delete", existing, None
+
+    def converge(self, namespace, existing, planner):
+        """Plan, write (unless check mode) and return the result word for one namespace."""
+        def attempt(current):
+            state = existing if current is None else current.get("secret")
+            action, body, reason = planner(namespace, state)
+            if action == ps.CONFLICT:
+                raise ValueError(reason)
+            if action not in ("absent", ps.UNCHANGED):
+                if not self.module.check_mode:
+                    self.store.write(namespace, action, state, body)
+                if self.module._diff:
+                    before, after = ps.diff(state, None if action == "delete" else body)
+                    header = "%s/%s" % (namespace, self.params["name"])
+                    self.diffs.append({"before_header": header, "after_header": header,
+                                       "before": before, "after": after})
+            return "deleted" if action == "delete" else RESULT_WORDS.get(action, action)
+
+        return retry_on_conflict(attempt, lambda: {"secret": self.store.get(namespace)})
+
+    def execute(self, refresh_before, sources):
+        params = self.params
+        selection = select(self.kube, params)
+        for name, reason in selection.skipped.items():
+            self.results[name] = {"result": "skipped", "reason": reason}
+        for name in selection.missing:
+            self.results[name] = {"result": "failed", "reason": "namespace does not exist"}
+        existing, read_errors = self.store.read_many(selection.names)
+        for name, error in read_errors.items():
+            self.results[name] = {"result": "failed", "reason": str(error)}
+        targets = [n for n in selection.names if n not in read_errors]
+
+        if params["state"] == "absent":
+            def planner(namespace, state):
+                return self.plan_absent(state)
+        else:
+            if params["from_secret"]:
+                managed, records = self.copied_entries()
+                minted = []
+            else:
+                managed, records, minted = self.managed_entries(refresh_before, sources, existing)
+            if params["verify"] and minted:
+                self.verify(minted)
+
+            def planner(namespace, state):
+                return self.plan_present(namespace, state, managed, records)
+
+        outcomes = run_all(targets, lambda ns: self.converge(ns, existing.get(ns), planner),
+                           params["parallel"], params["fail_fast"])
+        for name, outcome in outcomes.items():
+            if outcome.ok:
+                self.results[name] = {"result": outcome.value}
+            else:
+                self.results[name] = {"result": "failed" if outcome.ok is False else "skipped",
+                                      "reason": str(outcome.error)}
+
+    def report(self):
+        summary = {}
+        for item in self.results.values():
+            summary[item["result"]] = summary.get(item["result"], 0) + 1
+        changed = any(summary.get(w) for w in ("created", "updated", "replaced", "deleted"))
+        result = dict(changed=changed, namespaces=dict(sorted(self.results.items())), summary=summary)
+        if self.params["state"] == "present":
+            expiries = sorted(c["expires_at"] for c in self.credentials if c.get("expires_at"))
+            result["registries"] = [dict((k, c.get(k)) for k in ("server", "username", "provider",
+                                                                 "expires_at", "reused"))
+                                    for c in self.credentials]
+            result["expires_at"] = expiries[0] if expiries else None
+        if self.diffs:
+            result["diff"] = sorted(self.diffs, key=lambda d: d["before_header"])
+        for warning in self.warnings:
+            self.module.warn(warning)
+        failed = sorted(n for n, r in self.results.items() if r["result"] == "failed")
+        if failed and not self.params["ignore_failures"]:
+            self.module.fail_json(msg="%d namespace(s) failed: %s" % (len(failed), "; ".join(
+                "%s: %s" % (n, self.results[n]["reason"]) for n in failed)), **result)
+        self.module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=NAMESPACE_MUTUALLY_EXCLUSIVE + [("registries", "from_secret")],
+        supports_check_mode=True,
+    )
+    fail_if_missing(module)
+    try:
+        refresh_before, sources = validate(module.params)
+    except (ValueError, ProviderError, dockerconfig.DockerConfigError) as exc:
+        module.fail_json(msg=str(exc))
+    try:
+        kube = Kube(module.params, user_agent("registry_pull_secret"), pool_size=module.params["parallel"])
+    except KubeError as exc:
+        module.fail_json(msg=str(exc))
+    run = Run(module, kube)
+    try:
+        run.execute(refresh_before, sources)
+    except (ValueError, ProviderError, dockerconfig.DockerConfigError, KubeError) as exc:
+        module.fail_json(msg=str(exc), namespaces=dict(sorted(run.results.items())))
+    finally:
+        kube.close()
+    run.report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import ecr
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_OPTIONS
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET"
+TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
+
+
+def entry(**values):
+    """An entry as Ansible's argument parsing hands it over: every option present."""
+    result = dict.fromkeys(REGISTRY_OPTIONS)
+    result.update(provider="ecr", region="eu-west-1")
+    result.update(values)
+    return result
+
+
+def error(values):
+    with pytest.raises(ProviderError) as info:
+        ecr.validate(entry(**values), "registries[3]")
+    return info.value
+
+
+@pytest.mark.parametrize("values", [
+    {},
+    {"registry_ids": ["123456789012", "000000000001"]},
+    {"access_key": "AKIAEXAMPLE", "secret_key": SECRET},
+    {"access_key": "AKIAEXAMPLE", "secret_key": SECRET, "session_token": TOKEN},
+    {"profile": "prod", "assume_role_arn": "arn:aws:iam::123456789012:role/puller"},
+    {"endpoint_url": "https://vpce-0a1b.api.ecr.eu-west-1.vpce.amazonaws.com"},
+    {"endpoint_url": "http://127.0.0.1:5000/"},
+    {"region": "us-gov-west-1"},
+])
+def test_valid_entries_pass(values):
+    ecr.validate(entry(**values), "registries[3]")
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"region": None}, "registries[3].region"),
+    ({"region": ""}, "registries[3].region"),
+    ({"region": "eu west 1"}, "registries[3].region"),
+    ({"region": "eu-west-1-"}, "registries[3].region"),
+    ({"registry_ids": ["123456789012", "12345"]}, "registries[3].registry_ids[1]"),
+    ({"registry_ids": ["1234567890123"]}, "registries[3].registry_ids[0]"),
+    ({"registry_ids": ["12345678901a"]}, "registries[3].registry_ids[0]"),
+    ({"registry_ids": ["123456789012\n"]}, "registries[3].registry_ids[0]"),
+    ({"access_key": "AKIAEXAMPLE"}, "registries[3].secret_key"),
+    ({"endpoint_url": "ecr.eu-west-1.amazonaws.com"}, "registries[3].endpoint_url"),
+    ({"endpoint_url": "ftp://ecr.example.com"}, "registries[3].endpoint_url"),
+    ({"endpoint_url": "https://"}, "registries[3].endpoint_url"),
+])
+def test_invalid_entries_name_the_field(values, field):
+    assert error(values).field == field
+
+
+def test_secret_key_alone_names_access_key_and_hides_the_secret():
+    exc = error({"secret_key": SECRET})
+    assert exc.field == "registries[3].access_key"
+    assert SECRET not in str(exc)
+
+
+def test_session_token_alone_names_itself_and_hides_the_token():
+    exc = error({"session_token": TOKEN})
+    assert exc.field == "registries[3].session_token"
+    assert TOKEN not in str(exc)
+
+
+def test_endpoint_url_with_user_information_is_not_echoed():
+    exc = error({"endpoint_url": "ftp://user:hunter2@ecr.example.com"})
+    assert exc.field == "registries[3].endpoint_url"
+    assert "hunter2" not in str(exc)
+
+
+def test_identity_holds_the_deciding_inputs_but_no_secret():
+    values = entry(registry_ids=["222222222222", "111111111111"], access_key="AKIAEXAMPLE", secret_key=SECRET,
+                   session_token=TOKEN, assume_role_arn="arn:aws:iam::111111111111:role/puller",
+                   endpoint_url="https://ecr.example.com", profile="prod")
+    assert ecr.identity(values) == {
+        "provider": "ecr", "region": "eu-west-1", "registry_ids": ["111111111111", "222222222222"],
+        "profile": "prod", "access_key": "AKIAEXAMPLE", "assume_role_arn": "arn:aws:iam::111111111111:role/puller",
+        "endpoint_url": "https://ecr.example.com"}
+    assert SECRET not in repr(ecr.identity(values))
+    assert TOKEN not in repr(ecr.identity(values))
+
+
+def test_identity_ignores_registry_order_and_tells_regions_apart():
+    one = ecr.identity(entry(registry_ids=["111111111111", "222222222222"]))
+    assert one == ecr.identity(entry(registry_ids=["222222222222", "111111111111"]))
+    assert one != ecr.identity(entry(registry_ids=["111111111111", "222222222222"], region="eu-west-2"))
+    assert ecr.identity(entry())["registry_ids"] == []
+
+
+def test_identity_does_not_change_with_the_secret():
+    assert ecr.identity(entry(access_key="AKIAEXAMPLE", secret_key="one")) == \
+        ecr.identity(entry(access_key="AKIAEXAMPLE", secret_key="two"))
+
+
+def test_client_errors_never_quote_the_credentials():
+    # A signature error quotes the canonical request, session token header included.
+    import boto3
+    from botocore.exceptions import ClientError
+
+    session = boto3.session.Session(aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key=SECRET,
+                                    aws_session_token=TOKEN, region_name="eu-west-1")
+    exc = ClientError({"Error": {"Code": "InvalidSignatureException",
+                                 "Message": "Signature expired for %s with x-amz-security-token:%s\n"
+                                            "The Canonical String ..." % (SECRET, TOKEN)}},
+                      "GetAuthorizationToken")
+    result = ecr._client_error(exc, "registries[3].access_key", session)
+    assert result.field == "registries[3].access_key"
+    assert "InvalidSignatureException" in str(result)
+    assert SECRET not in str(result) and TOKEN not in str(result)
+    assert "Canonical" not in str(result)
+
+
+@pytest.mark.parametrize("name, values", [
+    ("ecr", {"region": "eu-west-1"}),
+    ("gcr", {"server": "europe-docker.pkg.dev", "auth": "access_token"}),
+    ("acr", {"server": "r.azurecr.io", "auth": "token_exchange", "tenant_id": "t", "client_id": "i",
+             "client_secret": "s"}),
+])
+def test_validating_a_provider_imports_no_sdk(name, values):
+    # A fresh interpreter: this one has long imported everything.
+    script = (
+        "import importlib, sys\n"
+        "provider = importlib.import_module('ansible_collections.regcred.k8s.plugins.module_utils.providers.%s')\n"
+        "provider.validate(%r, 'registries[0]')\n"
+        "provider.identity(%r)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'google', 'requests')))\n"
+    ) % (name, entry(provider=name, **values), entry(provider=name, **values))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr

@@ -1,0 +1,63 @@
+import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
+from ansible_collections.regcred.k8s.plugins.module_utils.names import (
+    check_dns_label, check_dns_subdomain, check_metadata_keys)
+
+
+@pytest.mark.parametrize("value,seconds", [
+    (90, 90), ("90", 90), ("45s", 45), ("30m", 1800), ("2h", 7200), ("1h30m", 5400),
+    ("1d", 86400), (" 2H ", 7200), (0, 0)])
+def test_parse_duration(value, seconds):
+    assert parse_duration(value, "refresh_before") == datetime.timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("value,message", [
+    ("-5m", "must not be negative"), (-1, "must not be negative"), ("soon", "is not a duration"),
+    ("2 hours", "is not a duration"), ("1.5h", "is not a duration"), (True, "is not a duration"),
+    ("99999d", "at most"), ("h", "is not a duration")])
+def test_parse_duration_errors_name_the_field(value, message):
+    with pytest.raises(ValueError, match=message) as exc:
+        parse_duration(value, "refresh_before")
+    assert str(exc.value).startswith("refresh_before:")
+
+
+@given(st.text(max_size=50))
+def test_property_parse_duration_never_crashes(text):
+    try:
+        assert parse_duration(text, "f") >= datetime.timedelta(0)
+    except ValueError as exc:
+        assert str(exc).startswith("f:")
+
+
+@pytest.mark.parametrize("name", ["a", "team-a", "x" * 63, "0abc"])
+def test_valid_namespace_names(name):
+    assert check_dns_label(name, "namespace") == name
+
+
+@pytest.mark.parametrize("name", ["", "A", "team_a", "-a", "a-", "x" * 64, "a.b", None])
+def test_invalid_namespace_names(name):
+    with pytest.raises(ValueError, match="^namespaces\\[0\\]: .* not a valid namespace name"):
+        check_dns_label(name, "namespaces[0]")
+
+
+@pytest.mark.parametrize("name,ok", [("regcred", True), ("a.b-c", True), ("Regcred", False),
+                                     ("a..b", False), ("x" * 254, False), ("a_b", False)])
+def test_secret_names(name, ok):
+    if ok:
+        assert check_dns_subdomain(name, "name") == name
+    else:
+        with pytest.raises(ValueError, match="^name: "):
+            check_dns_subdomain(name, "name")
+
+
+def test_metadata_keys():
+    check_metadata_keys({"runai/cluster-wide": "true", "app.kubernetes.io/name": "x", "a": ""}, "labels")
+    with pytest.raises(ValueError, match="labels: 'bad key' is not a valid key"):
+        check_metadata_keys({"bad key": "x"}, "labels")
+    with pytest.raises(ValueError, match=r"labels\[a\]: values must be strings"):
+        check_metadata_keys({"a": True}, "labels")

@@ -1,0 +1,117 @@
+import base64
+import datetime
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig as dc
+from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
+
+UTC = datetime.timezone.utc
+NOW = datetime.datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+HOUR = datetime.timedelta(hours=1)
+
+
+def stored(entries, records, labels=None, annotations=None, **extra):
+    secret = ps.desired_secret("regcred", "ns", entries, records, labels, annotations)
+    secret["metadata"].update({"resourceVersion": "7", "uid": "u-1"})
+    secret.update(extra)
+    return secret
+
+
+def token_record(server, expires, source="s1"):
+    return ps.record(Credential(server, "AWS", "tok", expires_at=expires, provider="ecr"), source)
+
+
+def test_desired_secret_is_byte_stable_and_annotated():
+    entries = {"b.io": dc.entry("u", "p"), "a.io": dc.entry("v", "q")}
+    records = [token_record("b.io", NOW + 3 * HOUR), token_record("a.io", NOW + 2 * HOUR, "s2")]
+    one = ps.desired_secret("regcred", "ns", entries, records, {"l": "1"}, {"a": "2"})
+    two = ps.desired_secret("regcred", "ns", dict(reversed(list(entries.items()))), records[::-1], {"l": "1"}, {"a": "2"})
+    assert one == two
+    assert one["type"] == "kubernetes.io/dockerconfigjson"
+    assert base64.b64decode(one["data"][".dockerconfigjson"]) == dc.serialize(entries)
+    assert one["metadata"]["annotations"][ps.ANNOTATION_EXPIRES] == "2026-11-22T14:00:00Z"
+    assert "tok" not in one["metadata"]["annotations"][ps.ANNOTATION_CREDENTIALS]
+
+
+def test_plan_create_unchanged_update():
+    entries = {"a.io": dc.entry("u", "p")}
+    desired = ps.desired_secret("regcred", "ns", entries, [], {"team": "x"}, {})
+    assert ps.plan(None, desired, False)[0] == ps.CREATE
+    current = stored(entries, [], {"team": "x", "foreign": "kept"}, {"other/owner": "y"})
+    assert ps.plan(current, desired, False) == (ps.UNCHANGED, None, None)
+    new = ps.desired_secret("regcred", "ns", {"a.io": dc.entry("u", "p2")}, [], {"team": "x"}, {})
+    action, body = ps.plan(current, new, False)[:2]
+    assert action == ps.UPDATE
+    assert body["metadata"]["resourceVersion"] == "7"
+    assert body["metadata"]["labels"] == {"team": "x", "foreign": "kept"}
+    assert body["metadata"]["annotations"]["other/owner"] == "y"
+
+
+def test_plan_type_conflict_and_immutable_need_force():
+    desired = ps.desired_secret("regcred", "ns", {"a.io": dc.entry("u", "p")}, [], {}, {})
+    opaque = {"type": "Opaque", "metadata": {"name": "regcred"}, "data": {"x": "eA=="}}
+    action, body, reason = ps.plan(opaque, desired, False)
+    assert action == ps.CONFLICT and body is None and "'Opaque'" in reason and "force=true" in reason
+    assert ps.plan(opaque, desired, True)[0] == ps.REPLACE
+    frozen = stored({"a.io": dc.entry("u", "old")}, [], immutable=True)
+    assert ps.plan(frozen, desired, False)[0] == ps.CONFLICT
+    assert ps.plan(frozen, desired, True)[0] == ps.REPLACE
+    same = stored({"a.io": dc.entry("u", "p")}, [], immutable=True)
+    assert ps.plan(same, desired, False)[0] == ps.UNCHANGED
+
+
+def test_reusable_respects_refresh_window_and_source():
+    entries = {"1.dkr.ecr": dc.entry("AWS", "tok")}
+    fresh = stored(entries, [token_record("1.dkr.ecr", NOW + 10 * HOUR)])
+    got = ps.reusable([fresh], "s1", 6 * HOUR, NOW)
+    assert got[0] == entries
+    assert ps.reusable([fresh], "s1", 11 * HOUR, NOW) is None
+    assert ps.reusable([fresh], "other-source", HOUR, NOW) is None
+
+
+def test_reusable_picks_latest_expiry_and_skips_broken_secrets():
+    older = stored({"x": dc.entry("AWS", "old")}, [token_record("x", NOW + 7 * HOUR)])
+    newer = stored({"x": dc.entry("AWS", "new")}, [token_record("x", NOW + 11 * HOUR)])
+    missing_payload = stored({}, [token_record("x", NOW + 12 * HOUR)])
+    wrong_type = dict(newer, type="Opaque")
+    got = ps.reusable([older, missing_payload, wrong_type, newer], "s1", HOUR, NOW)
+    assert got[0]["x"]["password"] == "new"
+
+
+def test_reusable_never_expiring_credential():
+    secret = stored({"gcr.io": dc.entry("_json_key", "{}")}, [token_record("gcr.io", None)])
+    assert ps.reusable([secret], "s1", 100 * HOUR, NOW) is not None
+
+
+def test_diff_shows_which_credentials_change_but_no_secret():
+    old = stored({"a.io": dc.entry("u", "old-secret"), "b.io": dc.entry("v", "same")}, [])
+    new = ps.desired_secret("regcred", "ns", {"a.io": dc.entry("u", "new-secret"), "b.io": dc.entry("v", "same"),
+                                              "c.io": dc.entry("w", "added-secret")}, [], {}, {})
+    before, after = ps.diff(old, ps.plan(old, new, False)[1])
+    assert after["registries"]["a.io"] == {"username": "u", "credential": "changed"}
+    assert after["registries"]["b.io"]["credential"] == "unchanged"
+    assert after["registries"]["c.io"]["credential"] == "added"
+    text = json.dumps([before, after])
+    for secret in ("old-secret", "new-secret", "same", "added-secret", old["data"][".dockerconfigjson"]):
+        assert secret not in text
+    assert ps.diff(old, None)[1] == {}
+
+
+servers = st.from_regex(r"[a-z]{1,8}\.io", fullmatch=True)
+entry_maps = st.dictionaries(servers, st.builds(dc.entry, st.sampled_from(["u", "v"]), st.text(min_size=1, max_size=8)),
+                             min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(entry_maps, entry_maps, st.dictionaries(st.sampled_from(["a", "b"]), st.sampled_from(["1", "2"])))
+def test_property_applying_a_plan_converges(current_entries, wanted_entries, labels):
+    current = stored(current_entries, [], {"foreign": "x"})
+    desired = ps.desired_secret("regcred", "ns", wanted_entries, [], labels, {})
+    action, body = ps.plan(current, desired, False)[:2]
+    after = current if action == ps.UNCHANGED else body
+    assert ps.plan(after, desired, False)[0] == ps.UNCHANGED
+    assert after["metadata"]["labels"]["foreign"] == "x" or "foreign" in labels
