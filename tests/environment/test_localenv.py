@@ -32,21 +32,9 @@ def wait_for(predicate, timeout=60.0, interval=0.2):
     return predicate()
 
 
-@pytest.fixture(name="admin")
-def admin_fixture(env):
-    return testenv.core_v1(env["KUBECONFIG"])
-
-
 @pytest.fixture(name="namespace")
-def namespace_fixture(admin):
-    name = f"env-{uuid.uuid4().hex[:8]}"
-    admin.create_namespace({"metadata": {"name": name}})
-    yield name
-    try:
-        admin.delete_namespace(name)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
+def namespace_fixture(make_namespace):
+    return make_namespace("env")
 
 
 def authfile(tmp_path, hosts, user, password):

@@ -178,3 +178,32 @@ def run_task(env, module, args, tmp_path, check=False, diff=False, verbosity=0, 
     except (OSError, ValueError) as exc:
         raise AssertionError(f"no task result ({exc}):\n{proc.stdout}\n{proc.stderr}")
     return TaskRun(result, proc.stdout, proc.stderr, proc.returncode)
+
+
+@pytest.fixture(name="admin")
+def admin_fixture(env):
+    """CoreV1Api as the admin identity."""
+    return core_v1(env["KUBECONFIG"])
+
+
+@pytest.fixture(name="make_namespace")
+def make_namespace_fixture(admin):
+    """make_namespace(prefix, labels=None) creates a uniquely named namespace, deleted afterwards."""
+    import uuid  # pylint: disable=import-outside-toplevel
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+
+    made = []
+
+    def make(prefix="t", labels=None):
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        admin.create_namespace({"metadata": {"name": name, "labels": labels or {}}})
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        try:
+            admin.delete_namespace(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise

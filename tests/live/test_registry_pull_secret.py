@@ -12,29 +12,9 @@ import testenv
 MODULE = "regcred.k8s.registry_pull_secret"
 
 
-@pytest.fixture(name="admin")
-def admin_fixture(env):
-    return testenv.core_v1(env["KUBECONFIG"])
-
-
 @pytest.fixture(name="namespaces")
-def namespaces_fixture(admin):
-    made = []
-
-    def make(count=2, labels=None):
-        names = [f"rps-{uuid.uuid4().hex[:8]}" for index in range(count)]
-        for name in names:
-            admin.create_namespace({"metadata": {"name": name, "labels": labels or {}}})
-            made.append(name)
-        return names
-
-    yield make
-    for name in made:
-        try:
-            admin.delete_namespace(name)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+def namespaces_fixture(make_namespace):
+    return lambda count=2, labels=None: [make_namespace("rps", labels) for index in range(count)]
 
 
 def basic_registries(env, password=None):

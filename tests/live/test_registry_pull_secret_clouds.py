@@ -3,7 +3,6 @@ endpoints: refresh_before decides when a token is minted and written."""
 
 import base64
 import json
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,8 @@ MODULE = "regcred.k8s.registry_pull_secret"
 
 
 @pytest.fixture(name="namespace")
-def namespace_fixture(env):
-    admin = testenv.core_v1(env["KUBECONFIG"])
-    name = f"cloud-{uuid.uuid4().hex[:8]}"
-    admin.create_namespace({"metadata": {"name": name}})
-    yield name
-    try:
-        admin.delete_namespace(name)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
+def namespace_fixture(make_namespace):
+    return make_namespace("cloud")
 
 
 def issued(env):
