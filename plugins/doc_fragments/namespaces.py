@@ -39,4 +39,21 @@ options:
     type: list
     elements: str
     default: []
+  ignore_failures:
+    description:
+      - Do not fail the task when some namespaces fail; they are still reported in the
+        C(namespaces) return value.
+    type: bool
+    default: false
+  fail_fast:
+    description:
+      - Stop starting new namespaces after the first failure; those not started are reported as
+        skipped.
+    type: bool
+    default: false
+  parallel:
+    description:
+      - How many namespaces to write at once (1 to 100).
+    type: int
+    default: 10
 """

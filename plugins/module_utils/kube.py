@@ -110,11 +110,12 @@ class Kube:
     def close(self):
         self.api.close()
 
-    def request(self, method, path, query=None, body=None, timeout=None):
+    def request(self, method, path, query=None, body=None, timeout=None, accept="application/json",
+                content_type="application/json"):
         """One API call; returns the decoded JSON (None for an empty body) or raises KubeError."""
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         method, url, headers, body, post_params = self.api.param_serialize(
             method, path, query_params=list((query or {}).items()), header_params=headers,
             body=body, auth_settings=["BearerToken"])

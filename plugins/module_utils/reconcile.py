@@ -7,13 +7,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
 
 NOT_ATTEMPTED = "not attempted: an earlier namespace failed and fail_fast is set"
-CONFLICT_ATTEMPTS = 8
+
+# Options every multi-namespace module shares; documented in the doc fragment regcred.k8s.namespaces.
+RUN_ARG_SPEC = dict(
+    ignore_failures=dict(type="bool", default=False),
+    fail_fast=dict(type="bool", default=False),
+    parallel=dict(type="int", default=10),
+)
+CHANGED_RESULTS = ("created", "updated", "replaced", "deleted")
+CONFLICT_ATTEMPTS = 10
+CONFLICT_BACKOFF = 0.05  # seconds, times the attempt number, jittered
 
 
 class Outcome:
@@ -47,13 +58,45 @@ def run_all(keys, work, workers, fail_fast=False):
 
 def retry_on_conflict(attempt, refresh, attempts=CONFLICT_ATTEMPTS):
     """``attempt(current)`` until it does not hit HTTP 409; after a conflict ``refresh()``
-    reads the object again so the next attempt plans against what is really stored."""
-    current, left = None, attempts
+    reads the object again so the next attempt plans against what is really stored. The
+    jittered pause keeps many writers of one object from colliding in lock step."""
+    current, done = None, 0
     while True:
         try:
             return attempt(current)
         except KubeError as exc:
-            left -= 1
-            if exc.status != 409 or left == 0:
+            done += 1
+            if exc.status != 409 or done == attempts:
                 raise
+            time.sleep(random.uniform(0, CONFLICT_BACKOFF * done))
             current = refresh()
+
+
+def summarize(results):
+    """{result word: count} over {namespace: {"result": word, ...}}."""
+    summary = {}
+    for item in results.values():
+        summary[item["result"]] = summary.get(item["result"], 0) + 1
+    return summary
+
+
+def finish(module, results, **extra):
+    """exit_json, or fail_json naming each failed namespace unless ignore_failures is set."""
+    summary = summarize(results)
+    result = dict(changed=any(summary.get(w) for w in CHANGED_RESULTS),
+                  namespaces=dict(sorted(results.items())), summary=summary, **extra)
+    failed = sorted(n for n, r in results.items() if r["result"] == "failed")
+    if failed and not module.params["ignore_failures"]:
+        module.fail_json(msg="%d namespace(s) failed: %s" % (len(failed), "; ".join(
+            "%s: %s" % (n, results[n]["reason"]) for n in failed)), **result)
+    module.exit_json(**result)
+
+
+def record_outcomes(results, outcomes):
+    """Fold run_all() outcomes into per-namespace results; a value is a result dict."""
+    for name, outcome in outcomes.items():
+        if outcome.ok:
+            results[name] = outcome.value
+        else:
+            results[name] = {"result": "failed" if outcome.ok is False else "skipped",
+                             "reason": str(outcome.error)}

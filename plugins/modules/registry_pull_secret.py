@@ -119,21 +119,6 @@ options:
         namespace fails with a clear message and is left as it is.
     type: bool
     default: false
-  ignore_failures:
-    description:
-      - Do not fail the task when some namespaces fail; they are still reported in RV(namespaces).
-    type: bool
-    default: false
-  fail_fast:
-    description:
-      - Stop starting new namespaces after the first failure.
-    type: bool
-    default: false
-  parallel:
-    description:
-      - How many namespaces to write at once.
-    type: int
-    default: 10
 notes:
   - Moto and other ECR emulators hand out tokens that have already expired; each run then mints
     again, and the module warns.
@@ -307,7 +292,8 @@ from ansible_collections.regcred.k8s.plugins.module_utils.kube import AUTH_ARG_S
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain, check_metadata_keys
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
-from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import retry_on_conflict, run_all
+from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
+    RUN_ARG_SPEC, finish, record_outcomes, retry_on_conflict, run_all)
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import SecretStore
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
@@ -331,11 +317,8 @@ def argument_spec():
         labels=dict(type="dict", default={}),
         annotations=dict(type="dict", default={}),
         force=dict(type="bool", default=False),
-        ignore_failures=dict(type="bool", default=False),
-        fail_fast=dict(type="bool", default=False),
-        parallel=dict(type="int", default=10),
     )
-    for shared in (NAMESPACE_ARG_SPEC, REGISTRIES_ARG_SPEC, AUTH_ARG_SPEC):
+    for shared in (NAMESPACE_ARG_SPEC, RUN_ARG_SPEC, REGISTRIES_ARG_SPEC, AUTH_ARG_SPEC):
         spec.update(shared)
     return spec
 
@@ -494,36 +477,23 @@ class Run:
             def planner(namespace, state):
                 return self.plan_present(namespace, state, managed, records)
 
-        outcomes = run_all(targets, lambda ns: self.converge(ns, existing.get(ns), planner),
+        outcomes = run_all(targets, lambda ns: {"result": self.converge(ns, existing.get(ns), planner)},
                            params["parallel"], params["fail_fast"])
-        for name, outcome in outcomes.items():
-            if outcome.ok:
-                self.results[name] = {"result": outcome.value}
-            else:
-                self.results[name] = {"result": "failed" if outcome.ok is False else "skipped",
-                                      "reason": str(outcome.error)}
+        record_outcomes(self.results, outcomes)
 
     def report(self):
-        summary = {}
-        for item in self.results.values():
-            summary[item["result"]] = summary.get(item["result"], 0) + 1
-        changed = any(summary.get(w) for w in ("created", "updated", "replaced", "deleted"))
-        result = dict(changed=changed, namespaces=dict(sorted(self.results.items())), summary=summary)
+        extra = {}
         if self.params["state"] == "present":
             expiries = sorted(c["expires_at"] for c in self.credentials if c.get("expires_at"))
-            result["registries"] = [dict((k, c.get(k)) for k in ("server", "username", "provider",
-                                                                 "expires_at", "reused"))
-                                    for c in self.credentials]
-            result["expires_at"] = expiries[0] if expiries else None
+            extra["registries"] = [dict((k, c.get(k)) for k in ("server", "username", "provider",
+                                                                "expires_at", "reused"))
+                                   for c in self.credentials]
+            extra["expires_at"] = expiries[0] if expiries else None
         if self.diffs:
-            result["diff"] = sorted(self.diffs, key=lambda d: d["before_header"])
+            extra["diff"] = sorted(self.diffs, key=lambda d: d["before_header"])
         for warning in self.warnings:
             self.module.warn(warning)
-        failed = sorted(n for n, r in self.results.items() if r["result"] == "failed")
-        if failed and not self.params["ignore_failures"]:
-            self.module.fail_json(msg="%d namespace(s) failed: %s" % (len(failed), "; ".join(
-                "%s: %s" % (n, self.results[n]["reason"]) for n in failed)), **result)
-        self.module.exit_json(**result)
+        finish(self.module, self.results, **extra)
 
 
 def main():

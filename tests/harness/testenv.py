@@ -138,15 +138,41 @@ class TaskRun:
         return bool(self.result.get("failed"))
 
 
+def _ansible_env(env, kubeconfig=None, extra_env=None):
+    import sys  # pylint: disable=import-outside-toplevel
+
+    sys.path.insert(0, str(HERE))
+    import collection_path  # pylint: disable=import-outside-toplevel
+
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collection_path.ensure()),
+                KUBECONFIG=str(kubeconfig or env["KUBECONFIG"]), ANSIBLE_NOCOLOR="1",
+                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+                ANSIBLE_PYTHON_INTERPRETER=sys.executable, **(extra_env or {}))
+
+
+def _playbook_command(playbook, options=()):
+    import sys  # pylint: disable=import-outside-toplevel
+    return [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", str(playbook), *options]
+
+
+def run_playbook(env, playbook, kubeconfig=None, extra_env=None):
+    """Run a whole playbook on localhost; returns the CompletedProcess."""
+    return subprocess.run(_playbook_command(playbook), capture_output=True, text=True, timeout=600, check=False,
+                          env=_ansible_env(env, kubeconfig, extra_env))
+
+
+def start_playbook(env, playbook, kubeconfig=None):
+    """Start a playbook without waiting for it (for concurrency tests); returns the Popen."""
+    return subprocess.Popen(_playbook_command(playbook), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=_ansible_env(env, kubeconfig))
+
+
 def run_task(env, module, args, tmp_path, check=False, diff=False, verbosity=0, extra_env=None,
              kubeconfig=None, no_log=False):
     """Run one task of ``module`` with ``args`` on localhost, the way a user's playbook does."""
     import json  # pylint: disable=import-outside-toplevel
     import sys  # pylint: disable=import-outside-toplevel
     import yaml  # pylint: disable=import-outside-toplevel
-
-    sys.path.insert(0, str(HERE))
-    import collection_path  # pylint: disable=import-outside-toplevel
 
     task = {"name": "task under test", module: args, "register": "out", "ignore_errors": True}
     if no_log:
@@ -161,18 +187,9 @@ def run_task(env, module, args, tmp_path, check=False, diff=False, verbosity=0, 
              "tasks": [task, save]}]
     playbook = Path(tmp_path) / "play.yml"
     playbook.write_text(yaml.safe_dump(play))
-    run_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collection_path.ensure()),
-                   KUBECONFIG=str(kubeconfig or env["KUBECONFIG"]), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-                   ANSIBLE_PYTHON_INTERPRETER=sys.executable, **(extra_env or {}))
-    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", str(playbook)]
-    if check:
-        cmd.append("--check")
-    if diff:
-        cmd.append("--diff")
-    if verbosity:
-        cmd.append("-" + "v" * verbosity)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=600, check=False)
+    options = (["--check"] if check else []) + (["--diff"] if diff else []) + (["-" + "v" * verbosity] if verbosity else [])
+    proc = subprocess.run(_playbook_command(playbook, options), capture_output=True, text=True, timeout=600,
+                          check=False, env=_ansible_env(env, kubeconfig, extra_env))
     try:
         result = json.loads(result_file.read_text())
     except (OSError, ValueError) as exc:

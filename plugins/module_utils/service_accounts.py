@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reads and writes of ServiceAccounts and Secret names across namespaces, few requests each."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
+
+# Secret metadata only: knowing which Secrets exist must not download their data.
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+WAIT_INTERVAL = 0.25
+
+
+def _by_namespace(items, namespaces):
+    grouped = dict((ns, {}) for ns in namespaces)
+    for item in items:
+        meta = item["metadata"]
+        if meta["namespace"] in grouped:
+            grouped[meta["namespace"]][meta["name"]] = item
+    return grouped
+
+
+class ServiceAccountStore:
+    def __init__(self, kube, parallel):
+        self.kube, self.parallel = kube, parallel
+
+    def _list_everywhere(self, resource, namespaces, query, accept="application/json"):
+        """({namespace: {name: object}}, {namespace: KubeError}) with one cluster-wide LIST, or
+        one LIST per namespace for an identity that may not list cluster-wide."""
+        try:
+            items = self.kube.request("GET", "/api/v1/%s" % resource, query, accept=accept)["items"]
+            return _by_namespace(items, namespaces), {}
+        except KubeError as exc:
+            if exc.status != 403:
+                raise
+
+        def one(namespace):
+            return self.kube.request("GET", "/api/v1/namespaces/%s/%s" % (namespace, resource), query,
+                                     accept=accept)["items"]
+
+        outcomes = run_all(namespaces, one, self.parallel)
+        found = _by_namespace([i for o in outcomes.values() if o.ok for i in o.value], namespaces)
+        errors = dict((ns, o.error) for ns, o in outcomes.items() if not o.ok)
+        for namespace in errors:
+            found.pop(namespace, None)
+        return found, errors
+
+    def service_accounts(self, namespaces, names=None, selector=None):
+        """ServiceAccounts by namespace and name: all, by label selector, or by names."""
+        query = {}
+        if selector:
+            query["labelSelector"] = selector
+        elif names and len(names) == 1:
+            query["fieldSelector"] = "metadata.name=%s" % names[0]
+        found, errors = self._list_everywhere("serviceaccounts", namespaces, query)
+        if names and not selector:
+            for accounts in found.values():
+                for name in list(accounts):
+                    if name not in names:
+                        del accounts[name]
+        return found, errors
+
+    def secret_names(self, namespaces):
+        """({namespace: set of Secret names}, {namespace: KubeError}), reading metadata only."""
+        found, errors = self._list_everywhere("secrets", namespaces, {}, accept=METADATA_ONLY)
+        return dict((ns, set(secrets)) for ns, secrets in found.items()), errors
+
+    def get(self, namespace, name):
+        try:
+            return self.kube.request("GET", "/api/v1/namespaces/%s/serviceaccounts/%s" % (namespace, name))
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def wait_for(self, namespace, name, timeout):
+        """The ServiceAccount once it exists (the controller-manager makes ``default`` shortly
+        after a namespace is created), or None after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            account = self.get(namespace, name)
+            if account is not None or time.monotonic() >= deadline:
+                return account
+            time.sleep(WAIT_INTERVAL)
+
+    def create(self, namespace, name):
+        body = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}}
+        try:
+            return self.kube.request("POST", "/api/v1/namespaces/%s/serviceaccounts" % namespace, body=body)
+        except KubeError as exc:
+            if exc.status != 409:  # made meanwhile, by the controller or someone else
+                raise
+        return self.get(namespace, name)
+
+    def set_pull_secrets(self, account, entries):
+        """Write imagePullSecrets with the resourceVersion read, so a concurrent change makes
+        the apiserver answer 409 instead of being overwritten."""
+        meta = account["metadata"]
+        body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "imagePullSecrets": entries}
+        return self.kube.request("PATCH", "/api/v1/namespaces/%s/serviceaccounts/%s" % (meta["namespace"], meta["name"]),
+                                 body=body, content_type="application/merge-patch+json")

@@ -1,0 +1,321 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sa_image_pull_secrets
+short_description: Attach image pull Secrets to ServiceAccounts without dropping anybody else's
+version_added: 0.1.0
+description:
+  - Adds, removes or sets the C(imagePullSecrets) of ServiceAccounts in a set of namespaces, so
+    that every pod using them pulls with those Secrets without naming them itself.
+  - V(present) only appends the missing names and V(absent) only removes the listed ones;
+    entries that others added stay, in their order. Duplicates of the managed names are cleaned
+    up. Each write carries the C(resourceVersion) it was planned from and is re-planned on
+    conflict, so concurrent writers never lose each other's entries.
+  - In a namespace that was just created, it waits for the controller-manager to create the
+    ServiceAccount instead of failing (O(wait)), or creates it (O(create_service_account)).
+  - Reads cost one LIST of namespaces, one of ServiceAccounts and one of Secret names (metadata
+    only), whatever the number of namespaces.
+author:
+  - regcred.k8s maintainers (@regcred)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - regcred.k8s.k8s_auth
+  - regcred.k8s.namespaces
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the list of Secret names before and after, per ServiceAccount.
+  platform:
+    platforms: posix
+options:
+  secrets:
+    description:
+      - Names of the Secrets to attach or detach.
+    type: list
+    elements: str
+    required: true
+  state:
+    description:
+      - V(present) appends the missing names and keeps all others in their order.
+      - V(absent) removes only the listed names.
+      - V(exact) makes the list equal to O(secrets), removing names that others added.
+    type: str
+    choices: [present, absent, exact]
+    default: present
+  service_accounts:
+    description:
+      - The ServiceAccounts to change, by name.
+      - Default is V(default), the account pods use when they name none.
+      - Mutually exclusive with O(all_service_accounts) and O(service_account_selector).
+    type: list
+    elements: str
+  all_service_accounts:
+    description:
+      - Change every ServiceAccount in the selected namespaces.
+    type: bool
+    default: false
+  service_account_selector:
+    description:
+      - Change the ServiceAccounts that match this label selector.
+    type: str
+  wait:
+    description:
+      - When a named ServiceAccount does not exist yet, wait up to O(wait_timeout) for it, as
+        for V(default) in a namespace created a moment ago. Without it, such a namespace fails.
+      - With O(all_service_accounts), wait for V(default) in a namespace that has no account yet.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for a ServiceAccount to appear.
+    type: int
+    default: 30
+  create_service_account:
+    description:
+      - Create a named ServiceAccount that does not exist, instead of waiting for it.
+    type: bool
+    default: false
+  require_secret_exists:
+    description:
+      - With V(present) or V(exact), fail a namespace where a listed Secret does not exist,
+        because pods would fail to pull later. When V(false), warn and attach it anyway.
+    type: bool
+    default: true
+seealso:
+  - module: regcred.k8s.registry_pull_secret
+  - name: Add ImagePullSecrets to a service account
+    description: The Kubernetes documentation.
+    link: https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#add-imagepullsecrets-to-a-service-account
+"""
+
+EXAMPLES = r"""
+- name: Make the default ServiceAccount of every team namespace pull with regcred
+  regcred.k8s.sa_image_pull_secrets:
+    namespace_selector: team
+    secrets: [regcred]
+
+- name: Right after creating a namespace, wait for its default account and attach the secret
+  regcred.k8s.sa_image_pull_secrets:
+    namespace: new-project
+    secrets: [regcred]
+    wait: true
+    wait_timeout: 60
+
+- name: Every ServiceAccount in two namespaces
+  regcred.k8s.sa_image_pull_secrets:
+    namespaces: [ml, ml-batch]
+    all_service_accounts: true
+    secrets: [gar, dockerhub]
+
+- name: Detach an old secret, leaving the others
+  regcred.k8s.sa_image_pull_secrets:
+    all_namespaces: true
+    exclude_namespaces: [kube-system]
+    secrets: [old-registry]
+    state: absent
+
+- name: Own the list completely for the builder account
+  regcred.k8s.sa_image_pull_secrets:
+    namespace: ci
+    service_accounts: [builder]
+    create_service_account: true
+    secrets: [regcred, ghcr]
+    state: exact
+"""
+
+RETURN = r"""
+namespaces:
+  description:
+    - One entry per namespace. C(result) is V(updated) when any of its ServiceAccounts changed,
+      otherwise V(unchanged), V(skipped) or V(failed) (with C(reason)).
+    - C(service_accounts) holds, per ServiceAccount, its C(result) and the names in
+      C(image_pull_secrets) after the change (in check mode, as they would be).
+  returned: always
+  type: dict
+  sample:
+    team-a:
+      result: updated
+      service_accounts:
+        default:
+          result: updated
+          image_pull_secrets: [other-team-secret, regcred]
+summary:
+  description: How many namespaces ended in each result.
+  returned: always
+  type: dict
+  sample: {"updated": 3, "unchanged": 7}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import AUTH_ARG_SPEC, Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain
+from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
+    NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
+from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
+    RUN_ARG_SPEC, finish, record_outcomes, retry_on_conflict, run_all)
+from ansible_collections.regcred.k8s.plugins.module_utils.sa_plan import desired_entries, names
+from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import ServiceAccountStore
+from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
+
+
+def argument_spec():
+    spec = dict(
+        secrets=dict(type="list", elements="str", required=True, no_log=False),
+        state=dict(type="str", default="present", choices=["present", "absent", "exact"]),
+        service_accounts=dict(type="list", elements="str"),
+        all_service_accounts=dict(type="bool", default=False),
+        service_account_selector=dict(type="str"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=30),
+        create_service_account=dict(type="bool", default=False),
+        require_secret_exists=dict(type="bool", default=True, no_log=False),
+    )
+    for shared in (NAMESPACE_ARG_SPEC, RUN_ARG_SPEC, AUTH_ARG_SPEC):
+        spec.update(shared)
+    return spec
+
+
+def validate(params):
+    if not params["secrets"]:
+        raise ValueError("secrets: list at least one Secret name")
+    for index, name in enumerate(params["secrets"]):
+        check_dns_subdomain(name, "secrets[%d]" % index)
+    if params["service_accounts"] is not None and not params["service_accounts"]:
+        raise ValueError("service_accounts: list at least one ServiceAccount, or leave it out for default")
+    for index, name in enumerate(params["service_accounts"] or []):
+        check_dns_subdomain(name, "service_accounts[%d]" % index)
+    if not 0 <= params["wait_timeout"] <= 3600:
+        raise ValueError("wait_timeout: must be between 0 and 3600 seconds")
+    if not 1 <= params["parallel"] <= 100:
+        raise ValueError("parallel: must be between 1 and 100")
+
+
+class Run:
+    def __init__(self, module, kube):
+        self.module, self.params = module, module.params
+        self.store = ServiceAccountStore(kube, self.params["parallel"])
+        self.kube = kube
+        self.named = None if (self.params["all_service_accounts"] or self.params["service_account_selector"]) \
+            else (self.params["service_accounts"] or ["default"])
+        self.results, self.diffs, self.warnings = {}, [], []
+
+    def accounts_in(self, namespace, listed):
+        """The target ServiceAccounts of one namespace, waiting for or creating missing ones."""
+        params = self.params
+        if self.named is None:
+            if listed or not (params["all_service_accounts"] and params["wait"]):
+                return listed
+            account = self.store.wait_for(namespace, "default", params["wait_timeout"])
+            return {"default": account} if account else {}
+        accounts = {}
+        for name in self.named:
+            account = listed.get(name)
+            if account is None and params["create_service_account"]:
+                account = self.store.create(namespace, name) if not self.module.check_mode else \
+                    {"metadata": {"name": name, "namespace": namespace}, "imagePullSecrets": []}
+            elif account is None and params["wait"]:
+                account = self.store.wait_for(namespace, name, params["wait_timeout"])
+            if account is None:
+                raise ValueError("ServiceAccount %s does not exist%s" % (
+                    name, " after waiting %d s" % params["wait_timeout"] if params["wait"] else
+                    "; set wait or create_service_account"))
+            accounts[name] = account
+        return accounts
+
+    def converge_account(self, namespace, account):
+        name = account["metadata"]["name"]
+
+        def attempt(current):
+            state = account if current is None else current
+            before = state.get("imagePullSecrets") or []
+            after = desired_entries(before, self.params["secrets"], self.params["state"])
+            if after == before:
+                return {"result": "unchanged", "image_pull_secrets": names(before)}
+            if not self.module.check_mode:
+                self.store.set_pull_secrets(state, after)
+            if self.module._diff:
+                header = "%s/serviceaccount/%s" % (namespace, name)
+                self.diffs.append({"before_header": header, "after_header": header,
+                                   "before": {"imagePullSecrets": names(before)},
+                                   "after": {"imagePullSecrets": names(after)}})
+            return {"result": "updated", "image_pull_secrets": names(after)}
+
+        return retry_on_conflict(attempt, lambda: self.store.get(namespace, name))
+
+    def converge(self, namespace, listed, secrets_present):
+        if secrets_present is not None:
+            missing = [s for s in self.params["secrets"] if s not in secrets_present]
+            if missing and self.params["require_secret_exists"]:
+                raise ValueError("Secret %s does not exist in this namespace, so pods could not pull with "
+                                 "it; create it first or set require_secret_exists=false" % ", ".join(missing))
+            for secret in missing:
+                self.warnings.append("%s: Secret %s does not exist yet; pulls will fail until it does"
+                                     % (namespace, secret))
+        accounts = self.accounts_in(namespace, listed)
+        per_account = dict((n, self.converge_account(namespace, a)) for n, a in sorted(accounts.items()))
+        changed = any(r["result"] == "updated" for r in per_account.values())
+        return {"result": "updated" if changed else "unchanged", "service_accounts": per_account}
+
+    def execute(self):
+        params = self.params
+        selection = select(self.kube, params)
+        for name, reason in selection.skipped.items():
+            self.results[name] = {"result": "skipped", "reason": reason}
+        for name in selection.missing:
+            self.results[name] = {"result": "failed", "reason": "namespace does not exist"}
+        listed, errors = self.store.service_accounts(selection.names, self.named,
+                                                     params["service_account_selector"])
+        present = None
+        if params["state"] != "absent":
+            present, secret_errors = self.store.secret_names([n for n in selection.names if n not in errors])
+            errors.update(secret_errors)
+        for name, error in errors.items():
+            self.results[name] = {"result": "failed", "reason": str(error)}
+        targets = [n for n in selection.names if n not in errors]
+        outcomes = run_all(targets, lambda ns: self.converge(ns, listed[ns], None if present is None else present[ns]),
+                           params["parallel"], params["fail_fast"])
+        record_outcomes(self.results, outcomes)
+
+    def report(self):
+        for warning in self.warnings:
+            self.module.warn(warning)
+        extra = {"diff": sorted(self.diffs, key=lambda d: d["before_header"])} if self.diffs else {}
+        finish(self.module, self.results, **extra)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=NAMESPACE_MUTUALLY_EXCLUSIVE + [
+            ("service_accounts", "all_service_accounts", "service_account_selector")],
+        supports_check_mode=True,
+    )
+    fail_if_missing(module)
+    try:
+        validate(module.params)
+        kube = Kube(module.params, user_agent("sa_image_pull_secrets"), pool_size=module.params["parallel"])
+    except (ValueError, KubeError) as exc:
+        module.fail_json(msg=str(exc))
+    run = Run(module, kube)
+    try:
+        run.execute()
+    except (ValueError, KubeError) as exc:
+        module.fail_json(msg=str(exc), namespaces=dict(sorted(run.results.items())))
+    finally:
+        kube.close()
+    run.report()
+
+
+if __name__ == "__main__":
+    main()
