@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test deps venv up down sanity units environment live integration changelog clean
+.PHONY: demo test deps venv up down sanity units environment live reliability integration changelog clean
 
 demo: deps venv
 	scripts/localenv up
@@ -34,6 +34,11 @@ down:
 
 sanity units environment live integration: deps venv
 	scripts/test $@
+
+# Runs the reliability suite and writes its summary to docs/reliability.md.
+reliability: deps venv
+	scripts/test reliability
+	cp tests/output/reliability/summary.md docs/reliability.md
 
 changelog: venv
 	$(VENV)/bin/antsibull-changelog lint

@@ -16,7 +16,9 @@ __metaclass__ = type
 import json
 import os
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC  # noqa: F401 pylint: disable=unused-import
 
 try:
     from kubernetes import client as k8s_client
@@ -27,24 +29,6 @@ try:
 except ImportError as exc:  # pragma: no cover - reported by fail_if_missing()
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = exc
-
-
-AUTH_ARG_SPEC = dict(
-    kubeconfig=dict(type="raw", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
-    context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
-    host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
-    api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),
-    validate_certs=dict(type="bool", aliases=["verify_ssl"],
-                        fallback=(env_fallback, ["K8S_AUTH_VERIFY_SSL"])),
-    ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(env_fallback, ["K8S_AUTH_SSL_CA_CERT"])),
-    client_cert=dict(type="path", aliases=["cert_file"], fallback=(env_fallback, ["K8S_AUTH_CERT_FILE"])),
-    client_key=dict(type="path", aliases=["key_file"], no_log=False,
-                    fallback=(env_fallback, ["K8S_AUTH_KEY_FILE"])),
-    proxy=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_PROXY"])),
-    impersonate_user=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_IMPERSONATE_USER"])),
-    impersonate_groups=dict(type="list", elements="str",
-                            fallback=(env_fallback, ["K8S_AUTH_IMPERSONATE_GROUPS"])),
-)
 
 
 class KubeError(Exception):
@@ -126,7 +110,7 @@ class Kube:
                                          post_params=post_params, _request_timeout=timeout)
             data = response.read()
         except Exception as exc:  # urllib3 connection and TLS errors
-            raise KubeError("cannot reach the Kubernetes API at %s: %s" % (
+            raise KubeError("cannot reach the Kubernetes API at %s (set by host or kubeconfig): %s" % (
                 self.api.configuration.host, _first_line(exc)))
         if not 200 <= response.status <= 299:
             raise KubeError(_api_message(response.status, response.reason, data),

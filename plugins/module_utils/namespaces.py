@@ -87,6 +87,8 @@ def select(kube, params):
     try:
         items = kube.request("GET", "/api/v1/namespaces", query)["items"]
     except KubeError as exc:
+        if exc.status == 400 and params.get("namespace_selector"):
+            raise ValueError("namespace_selector: %s" % exc)
         if exc.status != 403 or listed is None:
             raise
         items = None

@@ -282,13 +282,13 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig, minting
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
-from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import load as load_provider
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import AUTH_ARG_SPEC, Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain, check_metadata_keys
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
@@ -297,7 +297,6 @@ from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import SecretStore
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
-from ansible_collections.regcred.k8s.plugins.module_utils.registry import verify as verify_credential
 
 RESULT_WORDS = {ps.CREATE: "created", ps.UPDATE: "updated", ps.REPLACE: "replaced",
                 ps.UNCHANGED: "unchanged"}
@@ -337,13 +336,7 @@ def validate(params):
         check_dns_subdomain(params["from_secret"]["name"], "from_secret.name")
     if params["state"] == "present" and not params["from_secret"] and not params["registries"]:
         raise ValueError("registries: list at least one registry, or use from_secret")
-    sources = []
-    for index, entry in enumerate(params["registries"] or []):
-        field = "registries[%d]" % index
-        provider = load_provider(entry["provider"], field + ".provider")
-        provider.validate(entry, field)
-        sources.append((entry, field, provider))
-    return parse_duration(params["refresh_before"], "refresh_before"), sources
+    return parse_duration(params["refresh_before"], "refresh_before"), minting.sources(params["registries"])
 
 
 class Run:
@@ -359,32 +352,12 @@ class Run:
     # credentials ---------------------------------------------------------------------------
     def managed_entries(self, refresh_before, sources, existing):
         """({server: entry}, records, minted credentials) for every source."""
-        entries, records, minted, owner = {}, [], [], {}
         stored = [s for s in existing.values() if isinstance(s, dict)]
-        for entry, field, provider in sources:
-            source = ps.source_id(provider.identity(entry))
-            reuse = ps.reusable(stored, source, refresh_before, self.now) if provider.mints_token(entry) else None
-            if reuse:
-                got, got_records = reuse
-                self.credentials.extend(dict(r, reused=True) for r in got_records)
-            else:
-                creds = provider.mint(entry, field, self.context)
-                got = dict((c.server, dockerconfig.entry(c.username, c.password, c.email)) for c in creds)
-                got_records = [ps.record(c, source) for c in creds]
-                minted.extend(creds)
-                for cred in creds:
-                    self.credentials.append(dict(ps.record(cred, source), reused=False))
-                    if cred.expires_at and cred.expires_at - refresh_before <= self.now:
-                        self.warnings.append(
-                            "%s: the credential for %s expires at %s, within refresh_before; "
-                            "every run will mint a new one" % (field, cred.server, ps.format_time(cred.expires_at)))
-            for server in got:
-                if server in owner:
-                    raise ValueError("%s and %s both write the registry %s" % (owner[server], field, server))
-                owner[server] = field
-            entries.update(got)
-            records.extend(got_records)
-        return entries, records, minted
+        got = minting.collect(sources, refresh_before, self.now, self.context,
+                              lambda source: ps.reusable(stored, source, refresh_before, self.now))
+        self.credentials.extend(got.report)
+        self.warnings.extend(got.warnings)
+        return got.entries, got.records, got.minted
 
     def copied_entries(self):
         source = self.params["from_secret"]
@@ -404,12 +377,6 @@ class Run:
                    for server, entry in sorted(entries.items())]
         self.credentials.extend(dict(r, reused=False) for r in records)
         return entries, records
-
-    def verify(self, minted):
-        refused = [result.message for result in (verify_credential(c, self.context) for c in minted)
-                   if not result.ok]
-        if refused:
-            raise ValueError("verify: " + "; ".join(refused) + ". Nothing was written")
 
     # plan and apply ------------------------------------------------------------------------
     def plan_present(self, namespace, existing, managed, records):
@@ -472,7 +439,7 @@ class Run:
             else:
                 managed, records, minted = self.managed_entries(refresh_before, sources, existing)
             if params["verify"] and minted:
-                self.verify(minted)
+                minting.verify(minted, self.context)
 
             def planner(namespace, state):
                 return self.plan_present(namespace, state, managed, records)

@@ -158,7 +158,8 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import AUTH_ARG_SPEC, Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)

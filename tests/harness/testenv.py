@@ -70,25 +70,29 @@ MODULE_USER_AGENT = "regcred.k8s/"
 
 class AuditLog:
     """Requests the collection's modules made, from the apiserver's audit log (Metadata level,
-    so it holds no request or response bodies). Create it before the action, read after."""
+    so it holds no request or response bodies). Create it before the action, read after.
+
+    Counts cover every module run in that time, so tests that count assume they have the
+    environment to themselves (the suite runs serially), or filter by ``namespace``."""
 
     def __init__(self, env):
         self.path = Path(env["REGCRED_AUDIT_LOG"])
         self.offset = self.path.stat().st_size
 
-    def events(self, user_agent=MODULE_USER_AGENT):
+    def events(self, user_agent=MODULE_USER_AGENT, namespace=None):
         import json  # pylint: disable=import-outside-toplevel
         with self.path.open("rb") as handle:
             handle.seek(self.offset)
             lines = handle.read().decode().splitlines()
         found = [json.loads(line) for line in lines if line.strip()]
-        return [e for e in found if e.get("userAgent", "").startswith(user_agent)]
+        return [e for e in found if e.get("userAgent", "").startswith(user_agent)
+                and (namespace is None or (e.get("objectRef") or {}).get("namespace") == namespace)]
 
-    def verbs(self, user_agent=MODULE_USER_AGENT):
-        return Counter(e["verb"] for e in self.events(user_agent))
+    def verbs(self, user_agent=MODULE_USER_AGENT, namespace=None):
+        return Counter(e["verb"] for e in self.events(user_agent, namespace))
 
-    def writes(self, user_agent=MODULE_USER_AGENT):
-        return sum(n for verb, n in self.verbs(user_agent).items()
+    def writes(self, user_agent=MODULE_USER_AGENT, namespace=None):
+        return sum(n for verb, n in self.verbs(user_agent, namespace).items()
                    if verb in ("create", "update", "patch", "delete", "deletecollection"))
 
 

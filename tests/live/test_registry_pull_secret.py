@@ -215,3 +215,37 @@ def test_bad_input_fails_before_any_api_call(env, namespaces, tmp_path, args, fi
     assert field in run.result["msg"]
     assert "Traceback" not in run.stdout + run.stderr
     assert audit.events() == []
+
+
+def test_terminating_namespace_is_skipped(env, admin, namespaces, tmp_path):
+    name = namespaces(1)[0]
+    # A finalizer on an object inside keeps the namespace in Terminating until it is removed.
+    admin.create_namespaced_config_map(name, {"metadata": {"name": "hold", "finalizers": ["example.com/hold"]}})
+    admin.delete_namespace(name)
+    try:
+        run = testenv.run_task(env, MODULE, {"name": "regcred", "namespace": name,
+                                             "registries": basic_registries(env)}, tmp_path)
+        assert run.result["namespaces"] == {name: {"result": "skipped", "reason": "namespace is terminating"}}
+        assert run.result["changed"] is False and not run.failed
+    finally:
+        admin.patch_namespaced_config_map("hold", name, {"metadata": {"finalizers": None}})
+
+
+def test_docker_config_file_with_servers_filter_and_a_credential_helper(env, admin, namespaces, tmp_path):
+    name = namespaces(1)[0]
+    token = base64.b64encode(f"{env['REGCRED_REGISTRY_USER']}:{env['REGCRED_REGISTRY_PASSWORD']}".encode()).decode()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {env["REGCRED_REGISTRY_BASIC"]: {"auth": token},
+                                            "ghcr.io": {}},
+                                  "credHelpers": {"ghcr.io": "desktop"}}))
+    run = testenv.run_task(env, MODULE, {"name": "fromfile", "namespace": name, "registries": [
+        {"provider": "docker_config", "path": str(config), "servers": [env["REGCRED_REGISTRY_BASIC"]]}]}, tmp_path)
+    assert run.result["namespaces"][name]["result"] == "created", run.result
+    authfile = tmp_path / "decoded.json"
+    authfile.write_text(json.dumps(decoded(admin, name, "fromfile")[1]))
+    pulled = testenv.skopeo_inspect(env, f"{env['REGCRED_REGISTRY_BASIC']}/{env['REGCRED_TEST_IMAGE']}", authfile)
+    assert pulled.returncode == 0, pulled.stderr
+    helper = testenv.run_task(env, MODULE, {"name": "fromfile", "namespace": name, "registries": [
+        {"provider": "docker_config", "path": str(config), "servers": ["ghcr.io"]}]}, tmp_path)
+    assert helper.failed and "credential helper" in helper.result["msg"]
+    assert "registries[0]" in helper.result["msg"]

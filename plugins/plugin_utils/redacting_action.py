@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action behind every module of this collection: run the module, but keep its secrets out
+of ANSIBLE_DEBUG output.
+
+With ANSIBLE_DEBUG set, ansible-core prints each module's raw arguments ("done with
+_execute_module (...)") and the module's raw output, whatever ``no_log`` says. While our module
+runs, this action redacts from those debug lines every value of a ``no_log`` option and every
+credential field of a docker config or token response, in this worker process only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import json
+import re
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
+
+display = Display()
+MASK = "********"
+_CREDENTIAL_FIELD = re.compile(
+    r'("(?:password|auth|identitytoken|registrytoken|token|access_token|refresh_token)"\s*:\s*")'
+    r'(?:[^"\\]|\\.)*(")')
+
+
+def no_log_options(spec):
+    """Names of the options marked no_log, at any depth of suboptions."""
+    names = set()
+    for name, option in spec.items():
+        if option.get("no_log"):
+            names.add(name)
+        names |= no_log_options(option.get("options") or {})
+    return names
+
+
+SECRET_OPTIONS = frozenset(no_log_options(AUTH_ARG_SPEC) | no_log_options(REGISTRIES_ARG_SPEC))
+
+
+def secret_values(args):
+    """Every value given to a no_log option in ``args``, as it may appear in text."""
+    found = set()
+    if isinstance(args, dict):
+        for key, value in args.items():
+            if key in SECRET_OPTIONS and value not in (None, ""):
+                found.add(value if isinstance(value, str) else json.dumps(value))
+                if isinstance(value, str):
+                    found |= set(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
+            else:
+                found |= secret_values(value)
+    elif isinstance(args, list):
+        for item in args:
+            found |= secret_values(item)
+    return found
+
+
+def redact(text, values):
+    for value in sorted(values, key=len, reverse=True):
+        for form in (value, json.dumps(value)[1:-1], repr(value)[1:-1]):
+            if form:
+                text = text.replace(form, MASK)
+    return _CREDENTIAL_FIELD.sub(r"\1" + MASK + r"\2", text)
+
+
+@contextlib.contextmanager
+def redacted_debug(values):
+    original = display.debug
+
+    def debug(msg, host=None):
+        return original(redact(msg, values), host=host)
+
+    display.debug = debug
+    try:
+        yield
+    finally:
+        del display.debug
+
+
+class RedactingAction(ActionBase):
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(RedactingAction, self).run(tmp, task_vars)
+        with redacted_debug(secret_values(self._task.args)):
+            result.update(self._execute_module(module_args=self._task.args, task_vars=task_vars))
+        return result

@@ -1,0 +1,127 @@
+"""Leak scan: run the modules' scenarios at -vvvv and with ANSIBLE_DEBUG, in normal, check and
+diff mode, and on failure paths; then search everything Ansible printed, every result and every
+file written for each secret used, in plain and encoded forms. Zero hits allowed.
+
+Writes tests/output/reliability/leak-scan.json (bytes scanned, secrets searched) for the summary.
+"""
+
+import base64
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+import testenv
+
+OUT = Path(__file__).resolve().parents[1] / "output" / "reliability"
+STATS = {"runs": 0, "bytes": 0, "hits": []}
+MODES = {
+    "vvvv": {"verbosity": 4},
+    "check-diff": {"verbosity": 4, "check": True, "diff": True},
+    "debug": {"extra_env": {"ANSIBLE_DEBUG": "1"}, "diff": True},
+}
+
+
+def forms(value):
+    """A secret and the encodings it could leak in."""
+    raw = value.encode()
+    found = {value, base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    return {f for f in found if len(f) >= 8}
+
+
+def scenarios(env, namespace):
+    user, password = env["REGCRED_REGISTRY_USER"], env["REGCRED_REGISTRY_PASSWORD"]
+    hub_password = "hub-" + secrets.token_urlsafe(16)
+    inline_password = "inline-" + secrets.token_urlsafe(16)
+    aws_secret = "aws-" + secrets.token_urlsafe(24)
+    key_text = Path(env["REGCRED_GCP_KEY_FILE"]).read_text()
+    gcp_private_key = json.loads(key_text)["private_key"]
+    basic = [{"provider": "basic", "server": env[k], "username": user, "password": password}
+             for k in ("REGCRED_REGISTRY_BASIC", "REGCRED_REGISTRY_BEARER")]
+    inline = json.dumps({"auths": {"quay.io": {"auth": base64.b64encode(f"robot:{inline_password}".encode()).decode()}}})
+    plain = {password, hub_password, inline_password, aws_secret, env["REGCRED_AZURE_CLIENT_SECRET"],
+             f"{user}:{password}", f"robot:{inline_password}", f"ci-bot:{hub_password}", key_text.strip(),
+             gcp_private_key.split("\n")[1]}
+    acr = {"provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "token_exchange",
+           "tenant_id": env["REGCRED_AZURE_TENANT_ID"], "client_id": env["REGCRED_AZURE_CLIENT_ID"],
+           "client_secret": env["REGCRED_AZURE_CLIENT_SECRET"], "authority_host": env["REGCRED_AZURE_AUTHORITY"]}
+    module = "regcred.k8s.registry_pull_secret"
+    cases = {
+        "basic-verified": (module, {"name": "leak-basic", "namespace": namespace, "registries": basic, "verify": True,
+                                    "registry_ca_path": env["REGCRED_REGISTRY_CA"]}),
+        "dockerhub-and-inline": (module, {"name": "leak-mixed", "namespace": namespace, "registries": [
+            {"provider": "dockerhub", "username": "ci-bot", "password": hub_password},
+            {"provider": "docker_config", "content": inline}]}),
+        "gcr-key-and-token": (module, {"name": "leak-gcr", "namespace": namespace, "refresh_before": "2h", "registries": [
+            {"provider": "gcr", "server": "gcr.io", "auth": "json_key", "service_account_key_file": env["REGCRED_GCP_KEY_FILE"]},
+            {"provider": "gcr", "server": "europe-docker.pkg.dev", "auth": "access_token",
+             "service_account_key": key_text}]}),
+        "ecr": (module, {"name": "leak-ecr", "namespace": namespace, "registries": [
+            {"provider": "ecr", "region": env["REGCRED_AWS_REGION"], "registry_ids": ["123456789012"],
+             "access_key": "AKIALEAKSCAN", "secret_key": aws_secret}]}),
+        "acr-exchange": (module, {"name": "leak-acr", "namespace": namespace, "refresh_before": "4h",
+                                  "registry_ca_path": env["REGCRED_AZURE_CA"], "verify": True, "registries": [acr]}),
+        "failure-wrong-password": (module, {"name": "leak-fail", "namespace": namespace, "verify": True,
+                                            "registry_ca_path": env["REGCRED_REGISTRY_CA"],
+                                            "registries": [dict(basic[1], password=password + "-wrong")]}),
+        "failure-wrong-client-secret": (module, {"name": "leak-fail2", "namespace": namespace, "registry_ca_path":
+                                                 env["REGCRED_AZURE_CA"], "registries": [
+                                                     dict(acr, client_secret=env["REGCRED_AZURE_CLIENT_SECRET"] + "x")]}),
+        "absent": (module, {"name": "leak-basic", "namespace": namespace, "state": "absent"}),
+    }
+    plain.add(password + "-wrong")
+    plain.add(env["REGCRED_AZURE_CLIENT_SECRET"] + "x")
+    return cases, plain
+
+
+def payloads(admin, namespace):
+    """Every .dockerconfigjson stored in the namespace, as base64 and decoded."""
+    found = set()
+    for secret in admin.list_namespaced_secret(namespace).items:
+        data = (secret.data or {}).get(".dockerconfigjson")
+        if data:
+            found.add(data)
+            decoded = base64.b64decode(data).decode()
+            found.add(decoded)
+            for entry in json.loads(decoded)["auths"].values():
+                found.update({entry["auth"], entry["password"]})
+    return found
+
+
+def scan(texts, needles):
+    return [(name, needle[:6] + "...") for name, text in texts for needle in needles if needle in text]
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_no_secret_in_any_output(env, admin, make_namespace, tmp_path, mode):
+    namespace = make_namespace("leak")
+    cases, plain = scenarios(env, namespace)
+    issued_before = set(Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split())
+    texts = []
+    for name, (module, args) in cases.items():
+        work = tmp_path / name
+        work.mkdir()
+        extra = dict(MODES[mode].get("extra_env", {}), AWS_ENDPOINT_URL_ECR=env["AWS_ENDPOINT_URL_ECR"])
+        options = dict(MODES[mode], extra_env=extra)
+        run = testenv.run_task(env, module, args, work, **options)
+        texts += [(f"{mode}/{name}/stdout", run.stdout), (f"{mode}/{name}/stderr", run.stderr)]
+        # Every file the run wrote; play.yml is the input, where the secrets are given.
+        texts += [(f"{mode}/{name}/{p.name}", p.read_text(errors="replace"))
+                  for p in work.rglob("*") if p.is_file() and p.name != "play.yml"]
+        STATS["runs"] += 1
+    assert any(cases) and texts
+    issued = set(Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split()) - issued_before
+    assert issued, "the scenarios should have made the local endpoints issue tokens"
+    needles = set()
+    for value in plain | issued | payloads(admin, namespace):
+        needles |= forms(value)
+    hits = scan(texts, needles)
+    STATS["bytes"] += sum(len(text.encode()) for name, text in texts)
+    STATS["secrets"] = STATS.get("secrets", 0) + len(needles)
+    STATS["hits"] += hits
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "leak-scan.json").write_text(json.dumps(
+        {"runs": STATS["runs"], "bytes_scanned": STATS["bytes"], "secrets_searched": STATS["secrets"],
+         "hits": len(STATS["hits"])}, indent=2))
+    assert not hits, hits

@@ -1,0 +1,26 @@
+from ansible_collections.regcred.k8s.plugins.plugin_utils.redacting_action import (
+    MASK, SECRET_OPTIONS, redact, secret_values)
+
+
+def test_secret_options_come_from_the_argument_specs():
+    assert {"password", "client_secret", "secret_key", "session_token", "service_account_key",
+            "content", "api_key"} <= SECRET_OPTIONS
+    assert "username" not in SECRET_OPTIONS and "server" not in SECRET_OPTIONS
+
+
+def test_secret_values_walks_nested_registries():
+    args = {"name": "x", "api_key": "k8s-token-value", "registries": [
+        {"provider": "basic", "username": "u", "password": "p4ssw0rd-value"},
+        {"provider": "gcr", "service_account_key": {"private_key": "-----BEGIN-----\nABCDEFGHIJ\n"}}]}
+    found = secret_values(args)
+    assert {"k8s-token-value", "p4ssw0rd-value"} <= found
+    assert any("ABCDEFGHIJ" in v for v in found)
+    assert "u" not in found and "x" not in found
+
+
+def test_redact_masks_values_their_escaped_forms_and_credential_fields():
+    text = ("done with _execute_module (m, {'password': 'p4ss\\nword'}) "
+            '{"auths": {"a.io": {"auth": "dTpw", "password": "minted-token"}}}')
+    out = redact(text, {"p4ss\nword"})
+    assert "p4ss" not in out and "dTpw" not in out and "minted-token" not in out
+    assert out.count(MASK) == 3
