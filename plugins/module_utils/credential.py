@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import collections
+import datetime
+import json
 
 _FIELDS = ("server", "username", "password", "email", "expires_at", "provider")
 
@@ -40,3 +43,17 @@ class ProviderError(Exception):
     def __init__(self, field, message):
         super(ProviderError, self).__init__("%s: %s" % (field, message))
         self.field = field
+
+
+def token_expiry(token):
+    """The ``exp`` claim of a JWT as an aware datetime, or None when ``token`` is not a JWT with
+    one. The signature is not checked: the expiry only schedules renewal or explains a failed
+    pull, and the registry checks the token itself on use."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return datetime.datetime.fromtimestamp(claims["exp"], datetime.timezone.utc)
+    except (ValueError, TypeError, KeyError, OverflowError, OSError):
+        return None

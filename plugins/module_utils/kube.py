@@ -18,8 +18,6 @@ import os
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC  # noqa: F401 pylint: disable=unused-import
-
 try:
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config

@@ -34,7 +34,8 @@ class ServiceAccountStore:
         """({namespace: {name: object}}, {namespace: KubeError}) with one cluster-wide LIST, or
         one LIST per namespace for an identity that may not list cluster-wide."""
         try:
-            items = self.kube.request("GET", "/api/v1/%s" % resource, query, accept=accept)["items"]
+            # A metadata-only list with nothing in it says "items": null.
+            items = self.kube.request("GET", "/api/v1/%s" % resource, query, accept=accept)["items"] or []
             return _by_namespace(items, namespaces), {}
         except KubeError as exc:
             if exc.status != 403:
@@ -42,7 +43,7 @@ class ServiceAccountStore:
 
         def one(namespace):
             return self.kube.request("GET", "/api/v1/namespaces/%s/%s" % (namespace, resource), query,
-                                     accept=accept)["items"]
+                                     accept=accept)["items"] or []
 
         outcomes = run_all(namespaces, one, self.parallel)
         found = _by_namespace([i for o in outcomes.values() if o.ok for i in o.value], namespaces)

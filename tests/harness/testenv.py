@@ -68,6 +68,13 @@ def writes(before, after):
 MODULE_USER_AGENT = "regcred.k8s/"
 
 
+def agent(module):
+    """The User-Agent of one module's requests, for counting only what it did."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    version = yaml.safe_load((HERE.parents[1] / "galaxy.yml").read_text())["version"]
+    return f"{MODULE_USER_AGENT}{version} ({module})"
+
+
 class AuditLog:
     """Requests the collection's modules made, from the apiserver's audit log (Metadata level,
     so it holds no request or response bodies). Create it before the action, read after.

@@ -45,8 +45,8 @@ def test_creates_then_reruns_with_zero_writes(env, admin, namespaces, tmp_path):
     assert second.result["changed"] is False
     assert second.result["summary"] == {"unchanged": 3}
     # one LIST of namespaces and one cluster-wide LIST of Secrets, however many namespaces
-    assert audit.verbs() == {"list": 2}
-    assert audit.writes() == 0
+    assert audit.verbs(testenv.agent("registry_pull_secret")) == {"list": 2}
+    assert audit.writes(testenv.agent("registry_pull_secret")) == 0
 
 
 def test_payload_equals_what_kubectl_writes(env, admin, namespaces, tmp_path):
@@ -98,7 +98,7 @@ def test_verify_blocks_a_bad_credential_and_keeps_the_working_secret(env, admin,
     assert run.failed
     assert "verify" in run.result["msg"] and "Nothing was written" in run.result["msg"]
     assert "wrong-password" not in run.stdout + run.stderr
-    assert audit.writes() == 0 and audit.verbs()["list"] >= 1
+    assert audit.writes(testenv.agent("registry_pull_secret")) == 0 and audit.verbs(testenv.agent("registry_pull_secret"))["list"] >= 1
     assert admin.read_namespaced_secret("regcred", name).data == stored.data
 
 
@@ -109,7 +109,7 @@ def test_check_mode_and_diff_write_nothing_and_show_no_secret(env, admin, namesp
     run = testenv.run_task(env, MODULE, args, tmp_path, check=True, diff=True)
     assert run.result["changed"] is True
     assert run.result["namespaces"][name]["result"] == "created"
-    assert audit.writes() == 0 and audit.verbs()["get"] == 1
+    assert audit.writes(testenv.agent("registry_pull_secret")) == 0 and audit.verbs(testenv.agent("registry_pull_secret"))["get"] == 1
     with pytest.raises(ApiException):
         admin.read_namespaced_secret("regcred", name)
     shown = run.result["diff"][0]["after"]["registries"][env["REGCRED_REGISTRY_BASIC"]]

@@ -45,7 +45,7 @@ def test_gcr_access_token_is_reused_until_refresh_before(env, namespace, tmp_pat
     assert second.result["changed"] is False
     assert second.result["registries"][0]["reused"] is True
     assert len(issued(env)) == minted_before, "a fresh token was minted again"
-    assert audit.writes() == 0
+    assert audit.writes(testenv.agent("registry_pull_secret")) == 0
 
     third = testenv.run_task(env, MODULE, dict(args, refresh_before="2h"), tmp_path)
     assert third.result["namespaces"][namespace]["result"] == "updated"

@@ -47,8 +47,8 @@ def test_present_absent_exact_keep_foreign_entries(env, admin, make_namespace, t
     audit = testenv.AuditLog(env)
     again = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours", "extra"]}, tmp_path)
     assert again.result["changed"] is False
-    assert audit.writes() == 0
-    assert audit.verbs() == {"list": 3}  # namespaces, ServiceAccounts, Secret names
+    assert audit.writes(testenv.agent("sa_image_pull_secrets")) == 0
+    assert audit.verbs(testenv.agent("sa_image_pull_secrets")) == {"list": 3}  # namespaces, ServiceAccounts, Secret names
 
     absent = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours"], "state": "absent"}, tmp_path)
     assert absent.result["changed"] and pull_secret_names(admin, ns) == ["theirs", "extra"]
@@ -67,7 +67,7 @@ def test_check_mode_and_diff_write_nothing(env, admin, make_namespace, tmp_path)
     assert run.result["diff"] == [{"before_header": f"{ns}/serviceaccount/default",
                                    "after_header": f"{ns}/serviceaccount/default",
                                    "before": {"imagePullSecrets": []}, "after": {"imagePullSecrets": ["ours"]}}]
-    assert audit.writes() == 0
+    assert audit.writes(testenv.agent("sa_image_pull_secrets")) == 0
     assert pull_secret_names(admin, ns) == []
 
 

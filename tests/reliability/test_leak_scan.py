@@ -69,6 +69,15 @@ def scenarios(env, namespace):
                                                  env["REGCRED_AZURE_CA"], "registries": [
                                                      dict(acr, client_secret=env["REGCRED_AZURE_CLIENT_SECRET"] + "x")]}),
         "absent": (module, {"name": "leak-basic", "namespace": namespace, "state": "absent"}),
+        "attach-to-service-account": ("regcred.k8s.sa_image_pull_secrets",
+                                      {"namespace": namespace, "secrets": ["leak-mixed"]}),
+        "credentials-to-auth-file": ("regcred.k8s.registry_credentials", {
+            "return_secrets": False, "dest": "DEST", "registries": basic + [
+                {"provider": "dockerhub", "username": "ci-bot", "password": hub_password}]}),
+        "credentials-returned-with-no-log": ("regcred.k8s.registry_credentials", {
+            "registries": [{"provider": "acr", **{k: v for k, v in acr.items() if k != "provider"}}],
+            "registry_ca_path": env["REGCRED_AZURE_CA"]}, {"no_log": True}),
+        "credentials-refused-without-no-log": ("regcred.k8s.registry_credentials", {"registries": basic}),
     }
     plain.add(password + "-wrong")
     plain.add(env["REGCRED_AZURE_CLIENT_SECRET"] + "x")
@@ -99,16 +108,21 @@ def test_no_secret_in_any_output(env, admin, make_namespace, tmp_path, mode):
     cases, plain = scenarios(env, namespace)
     issued_before = set(Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split())
     texts = []
-    for name, (module, args) in cases.items():
+    for name, case in cases.items():
+        module, args, task_options = case[0], case[1], (case[2] if len(case) > 2 else {})
         work = tmp_path / name
         work.mkdir()
+        if args.get("dest") == "DEST":
+            args = dict(args, dest=str(work / "auth.json"))
         extra = dict(MODES[mode].get("extra_env", {}), AWS_ENDPOINT_URL_ECR=env["AWS_ENDPOINT_URL_ECR"])
-        options = dict(MODES[mode], extra_env=extra)
+        options = dict(MODES[mode], extra_env=extra, **task_options)
         run = testenv.run_task(env, module, args, work, **options)
         texts += [(f"{mode}/{name}/stdout", run.stdout), (f"{mode}/{name}/stderr", run.stderr)]
-        # Every file the run wrote; play.yml is the input, where the secrets are given.
+        # Every file the run wrote, but the input (play.yml), the auth file that holds the
+        # credentials by design, and the registered result of a no_log task that asked for them.
+        wanted = {"play.yml", "auth.json"} | ({"result.json"} if task_options.get("no_log") else set())
         texts += [(f"{mode}/{name}/{p.name}", p.read_text(errors="replace"))
-                  for p in work.rglob("*") if p.is_file() and p.name != "play.yml"]
+                  for p in work.rglob("*") if p.is_file() and p.name not in wanted]
         STATS["runs"] += 1
     assert any(cases) and texts
     issued = set(Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split()) - issued_before

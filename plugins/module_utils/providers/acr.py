@@ -8,16 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import datetime
-import json
 import os
 import re
 
-from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError, token_expiry
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
-
-# Only token_exchange expires; service_principal credentials carry expires_at=None.
 
 # The user name ACR expects with a refresh token.
 _REFRESH_USERNAME = "00000000-0000-0000-0000-000000000000"
@@ -121,19 +116,6 @@ def _aad_token(entry, field, context):
     return token
 
 
-def _expiry(token):
-    """The ``exp`` claim of a JWT, read without checking the signature: it only schedules the
-    renewal of a token we were just given, and the registry checks the token itself on use."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        return datetime.datetime.fromtimestamp(claims["exp"], datetime.timezone.utc)
-    except (ValueError, TypeError, KeyError, OverflowError, OSError):
-        return None
-
-
 def mint(entry, field, context):
     if entry["auth"] == "service_principal":
         return [Credential(entry["server"], entry["client_id"], entry["client_secret"], None, None, "acr")]
@@ -149,4 +131,4 @@ def mint(entry, field, context):
     refresh_token = body.get("refresh_token")
     if not isinstance(refresh_token, str) or not refresh_token:
         raise ProviderError(field + ".server", "the registry answered the token exchange without a refresh token")
-    return [Credential(entry["server"], _REFRESH_USERNAME, refresh_token, None, _expiry(refresh_token), "acr")]
+    return [Credential(entry["server"], _REFRESH_USERNAME, refresh_token, None, token_expiry(refresh_token), "acr")]

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError, token_expiry
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext, acr
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_OPTIONS
 
@@ -122,4 +122,4 @@ def _segment(value):
     ("%s.%s.sig" % (_segment({"alg": "none"}), _segment({"exp": "soon"})), None),
 ])
 def test_refresh_token_expiry_is_read_from_a_jwt_or_left_unknown(token, expected):
-    assert acr._expiry(token) == expected
+    assert token_expiry(token) == expected

@@ -1,0 +1,673 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: regcred.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: pull_secret_info
+short_description: Explain whether an image will pull, and with which pull Secret, before a pod fails
+version_added: 0.1.0
+description:
+  - For each image of a pod (O(pod)), or of a pod that does not exist yet (O(image) and
+    O(service_account)), reports the pull Secrets that would be offered and where they come
+    from, those that are missing, unreadable or of the wrong type, the registry keys that match
+    the image in the order the kubelet tries them, and when each matching credential expires.
+  - Keys are matched as the kubelet matches them (C(pkg/credentialprovider/keyring.go)) - glob
+    labels such as C(*.gcr.io), ports, path prefixes such as C(quay.io/org), Docker Hub's
+    spellings, and most specific key first.
+  - With O(check_pull), asks the registry for the image's manifest with each matching
+    credential in turn, as the container runtime would, and reports the first that works (with
+    the image digest) or each refusal with the registry's own status and error code.
+  - For a pod, also reports its recent image pull events.
+  - Each image gets a one-line C(verdict) in plain words.
+  - Only reads. No password, token or Secret payload is ever returned or logged; only registry
+    keys, user names, Secret names, expiry times and digests.
+author:
+  - regcred.k8s maintainers (@regcred)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - regcred.k8s.k8s_auth
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module never changes anything, in check mode or not.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  namespace:
+    description:
+      - The namespace of the pod, or where the pod would run.
+    type: str
+    required: true
+  pod:
+    description:
+      - The name of an existing pod. Its images come from its containers, init containers and
+        ephemeral containers, and its pull Secrets from its own C(spec.imagePullSecrets) (which
+        admission has already filled from its ServiceAccount when the pod named none).
+      - Exactly one of O(pod) and O(image) is required.
+    type: str
+  image:
+    description:
+      - One image, or a list of images, of a pod that does not exist yet, as written in a pod
+        spec (for example V(nginx), V(quay.io/org/app:1.2) or V(registry.example.com:5000/app@sha256:...)).
+      - Their pull Secrets are those of O(service_account), which admission copies into a pod
+        that names none itself.
+    type: list
+    elements: str
+  service_account:
+    description:
+      - With O(image), the ServiceAccount the pod would run as. When not set, V(default).
+      - Not used with O(pod), whose own ServiceAccount is read.
+    type: str
+  check_pull:
+    description:
+      - Ask the registry for each image's manifest (a HEAD request for the exact tag or digest,
+        which downloads no layers), with each matching credential in the kubelet's order, until
+        one works.
+    type: bool
+    default: false
+  registry_validate_certs:
+    description:
+      - Whether to verify the TLS certificates of registries and token endpoints (O(check_pull)).
+    type: bool
+    default: true
+  registry_ca_path:
+    description:
+      - A CA bundle to trust for registries and token endpoints, in addition to the system's.
+    type: path
+notes:
+  - Only pull Secrets are seen. Credentials that the node itself holds (kubelet credential
+    provider plugins such as the ECR, GCR or ACR ones, or the node's C(config.json)) are invisible
+    here, so an image reported without a matching credential may still pull on such nodes.
+  - Host names are compared case-insensitively. The kubelet compares them as written, so the
+    verdict says when a key matches only because of that.
+  - Reads cost one GET of the pod (with O(pod)), one of the ServiceAccount, one per Secret, and
+    with O(pod) one LIST of the pod's events. When a Secret is missing, one LIST of Secret names
+    (metadata only) across namespaces tells where it is, if the identity may list Secrets there.
+  - An image that the kubelet cannot parse is reported with its verdict, not as a failure.
+seealso:
+  - module: regcred.k8s.registry_pull_secret
+  - module: regcred.k8s.sa_image_pull_secrets
+  - name: Pull an image from a private registry
+    description: The Kubernetes documentation on image pull Secrets.
+    link: https://kubernetes.io/docs/tasks/configure-pod-container/pull-image-private-registry/
+"""
+
+EXAMPLES = r"""
+- name: Why is this pod in ImagePullBackOff?
+  regcred.k8s.pull_secret_info:
+    namespace: team-a
+    pod: web-7d9c6b5f4-x2x8q
+    check_pull: true
+  register: pull
+
+- name: Show one line per image
+  ansible.builtin.debug:
+    msg: "{{ pull.images | map(attribute='verdict') | list }}"
+
+- name: Before deploying, check that the default ServiceAccount can pull the new images
+  regcred.k8s.pull_secret_info:
+    namespace: team-a
+    image:
+      - harbor.example.com/team-a/app:1.4
+      - harbor.example.com/team-a/migrate:1.4
+    check_pull: true
+    registry_ca_path: /etc/pki/harbor-ca.pem
+  register: precheck
+
+- name: Stop when an image would not pull
+  ansible.builtin.assert:
+    that: precheck.images | selectattr('pull.ok', 'false') | list | length == 0
+    fail_msg: "{{ precheck.images | map(attribute='verdict') | list }}"
+
+- name: A dedicated ServiceAccount, without asking the registry
+  regcred.k8s.pull_secret_info:
+    namespace: ci
+    service_account: builder
+    image: quay.io/org/builder:latest
+"""
+
+RETURN = r"""
+namespace:
+  description: The namespace inspected.
+  returned: always
+  type: str
+  sample: team-a
+service_account:
+  description: The ServiceAccount whose pull Secrets apply (the pod's own with O(pod)).
+  returned: always
+  type: str
+  sample: default
+images:
+  description: One entry per distinct image; for a pod, those of init containers first, as the kubelet pulls them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    image:
+      description: The image as written.
+      type: str
+      sample: quay.io/org/app:1.2
+    containers:
+      description: The containers that run this image.
+      returned: with O(pod)
+      type: list
+      elements: str
+      sample: [app, init-db]
+    registry:
+      description: The registry host and port; V(index.docker.io) for Docker Hub. Null when the image is not valid.
+      type: str
+      sample: quay.io
+    repository:
+      description: The repository, with C(library/) for official Docker Hub images.
+      type: str
+      sample: org/app
+    reference:
+      description: What the runtime asks for - the digest when the image has one, else the tag (V(latest) by default).
+      type: str
+      sample: "1.2"
+    secrets:
+      description: The pull Secrets offered for the pod, in the kubelet's order. They are the same for every image.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The Secret name.
+          type: str
+        source:
+          description:
+            - Where the kubelet gets the name from - V(pod) when the pod's creator listed it in
+              C(spec.imagePullSecrets), V(service_account) when admission copied it from the
+              ServiceAccount (always so with O(image)).
+          type: str
+          sample: service_account
+        found:
+          description: Whether the Secret exists in the namespace; null when it could not be read.
+          type: bool
+        type:
+          description: The Secret's type, or null when it was not read.
+          type: str
+          sample: kubernetes.io/dockerconfigjson
+        keys:
+          description: The registry keys in its docker config; empty when it is not a usable pull Secret.
+          type: list
+          elements: str
+          sample: ["quay.io", "https://index.docker.io/v1/"]
+        problem:
+          description: Why the kubelet cannot use it, in one sentence, or null.
+          type: str
+          sample: Secret regcred has type Opaque, not kubernetes.io/dockerconfigjson
+    matches:
+      description: The credentials whose key matches the image, in the order the kubelet tries them.
+      type: list
+      elements: dict
+      contains:
+        secret:
+          description: The Secret that holds it.
+          type: str
+        key:
+          description: The registry key, as written in the Secret.
+          type: str
+        username:
+          description: The user name.
+          type: str
+        expires_at:
+          description:
+            - When it expires (UTC, ISO 8601), or null when unknown or never. Read from the
+              annotation C(regcred.k8s/credentials) that registry_pull_secret writes, else from
+              C(regcred.k8s/expires-at), else from the C(exp) claim of a JWT password.
+          type: str
+          sample: "2026-11-22T18:00:00Z"
+        expired:
+          description: Whether RV(images[].matches[].expires_at) has passed.
+          type: bool
+    pull:
+      description:
+        - The registry's answer with O(check_pull), or null without it or when no credential matches.
+        - C(ok) says whether a credential worked; C(secret), C(key) and C(digest) name the first
+          that did; C(errors) lists each one that failed before, with C(secret), C(key), the HTTP
+          C(status), the registry's error C(code) and its C(message).
+      type: dict
+      sample:
+        ok: false
+        secret: null
+        key: null
+        digest: null
+        errors:
+          - secret: regcred
+            key: harbor.example.com
+            status: 401
+            code: UNAUTHORIZED
+            message: "harbor.example.com refused the credential for user robot: HTTP 401 UNAUTHORIZED"
+    verdict:
+      description: One line that says whether the image will pull and why.
+      type: str
+      sample: "will pull with Secret regcred (key 127.0.0.1:5000) — checked: digest sha256:f180..."
+events:
+  description:
+    - The pod's image pull events (C(Failed), C(BackOff) while pulling, C(InspectFailed),
+      C(ErrImageNeverPull), C(FailedToRetrieveImagePullSecret)), oldest first, at most 20.
+  returned: with O(pod)
+  type: list
+  elements: dict
+  contains:
+    type:
+      description: V(Warning) or V(Normal).
+      type: str
+    reason:
+      description: The event reason.
+      type: str
+      sample: Failed
+    message:
+      description: The kubelet's message.
+      type: str
+      sample: 'Failed to pull image "quay.io/org/app:1.2": ... 401 UNAUTHORIZED'
+    count:
+      description: How often it happened.
+      type: int
+    last_seen:
+      description: When it last happened.
+      type: str
+"""
+
+import base64
+import datetime
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils import keyring
+from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, token_expiry as jwt_expiry
+from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
+from ansible_collections.regcred.k8s.plugins.module_utils.registry import RegistryError, head_manifest
+from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import METADATA_ONLY
+from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
+
+LEGACY_TYPE = "kubernetes.io/dockercfg"
+LEGACY_KEY = ".dockercfg"
+PULL_EVENT_REASONS = ("Failed", "InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret")
+MAX_EVENTS = 20
+MAX_NAMESPACES_SHOWN = 3
+
+
+def argument_spec():
+    spec = dict(
+        namespace=dict(type="str", required=True),
+        pod=dict(type="str"),
+        image=dict(type="list", elements="str"),
+        service_account=dict(type="str"),
+        check_pull=dict(type="bool", default=False),
+        registry_validate_certs=dict(type="bool", default=True),
+        registry_ca_path=dict(type="path"),
+    )
+    spec.update(AUTH_ARG_SPEC)
+    return spec
+
+
+def validate(params):
+    """Every check that needs no I/O."""
+    check_dns_label(params["namespace"], "namespace")
+    if params["pod"] is not None:
+        check_dns_subdomain(params["pod"], "pod")
+        return
+    if params["service_account"] is not None:
+        check_dns_subdomain(params["service_account"], "service_account")
+    images = params["image"]
+    if not images:
+        raise ValueError("image: list at least one image")
+    for index, text in enumerate(images):
+        keyring.parse_image(text, "image" if len(images) == 1 else "image[%d]" % index)
+
+
+def names(refs):
+    """The Secret names of an imagePullSecrets list, once each, in order."""
+    seen = []
+    for ref in refs or []:
+        if ref.get("name") and ref["name"] not in seen:
+            seen.append(ref["name"])
+    return seen
+
+
+def listed_by_creator(pod, account):
+    """Whether the pod's creator wrote spec.imagePullSecrets itself. Admission copies the
+    ServiceAccount's list after the apiserver has recorded the fields each client sent, so copied
+    entries belong to no field manager. Without managedFields, a list equal to the account's
+    counts as copied."""
+    managed = pod["metadata"].get("managedFields")
+    if managed:
+        return any("f:imagePullSecrets" in ((entry.get("fieldsV1") or {}).get("f:spec") or {}) for entry in managed)
+    return account is None or names(account.get("imagePullSecrets")) != names(pod["spec"].get("imagePullSecrets"))
+
+
+def pod_images(pod):
+    """[(image, [container names])], init containers first, as the kubelet pulls them."""
+    found = {}
+    for kind in ("initContainers", "containers", "ephemeralContainers"):
+        for container in pod["spec"].get(kind) or []:
+            found.setdefault(container.get("image") or "", []).append(container["name"])
+    return list(found.items())
+
+
+def legacy_entries(secret):
+    """The entries of a kubernetes.io/dockercfg Secret: the auths map without its wrapper."""
+    field = "data[%s]" % LEGACY_KEY
+    data = (secret.get("data") or {}).get(LEGACY_KEY)
+    if not data:
+        return {}
+    try:
+        raw = base64.b64decode(data)
+    except (TypeError, ValueError):
+        raise dockerconfig.DockerConfigError(field, "is not base64")
+    try:
+        auths = json.loads(raw)
+    except ValueError as exc:
+        raise dockerconfig.DockerConfigError(field, "is not valid JSON (%s)" % exc)
+    return dockerconfig.parse({"auths": auths}, field)
+
+
+def expiry(secret, key, password):
+    """When the credential under ``key`` expires, or None when unknown or never."""
+    records = ps.stored_records(secret)
+    # regcred.k8s/expires-at is the earliest expiry of the recorded credentials, so it says
+    # nothing about a key without a record (an entry merged in from elsewhere).
+    if records:
+        for record in records:
+            if record["server"] == key:
+                return ps.parse_time(record.get("expires_at"))
+    else:
+        annotations = (secret.get("metadata") or {}).get("annotations") or {}
+        stated = ps.parse_time(annotations.get(ps.ANNOTATION_EXPIRES))
+        if stated:
+            return stated
+    return jwt_expiry(password)
+
+
+def _status(error):
+    """``HTTP 401 UNAUTHORIZED``: the registry's status and error code, as far as it sent them."""
+    words = ["HTTP %s" % error["status"]] if error["status"] else []
+    if error["code"]:
+        words.append(error["code"])
+    return " ".join(words)
+
+
+class Inspection:
+    """One task run: reads the pod, ServiceAccount and Secrets, then explains each image."""
+
+    def __init__(self, params, kube):
+        self.params, self.kube = params, kube
+        self.namespace = self.params["namespace"]
+        self.now = datetime.datetime.now(datetime.timezone.utc)
+        self.context = MintContext(self.params["registry_validate_certs"], self.params["registry_ca_path"])
+        self.warnings = []
+        # secret name -> (the Secret or None, its {key: entry}); entries never leave the module
+        self.loaded = {}
+
+    def path(self, resource, name=None):
+        base = "/api/v1/namespaces/%s/%s" % (self.namespace, resource)
+        return base if name is None else "%s/%s" % (base, name)
+
+    def get(self, resource, name):
+        """The object, or None when it does not exist; KubeError otherwise."""
+        try:
+            return self.kube.request("GET", self.path(resource, name))
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # Secrets ---------------------------------------------------------------------------------
+    def where_else(self, name):
+        """Other namespaces that hold a Secret of this name, or None when they cannot be listed."""
+        try:
+            found = self.kube.request("GET", "/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % name},
+                                      accept=METADATA_ONLY)
+        except KubeError:
+            return None
+        # An empty metadata-only list comes back as "items": null.
+        return sorted(i["metadata"]["namespace"] for i in found["items"] or [] if i["metadata"]["namespace"] != self.namespace)
+
+    def missing(self, name):
+        elsewhere = self.where_else(name)
+        if elsewhere is None:
+            hint = "it may be in another namespace"
+        elif elsewhere:
+            shown = ", ".join(elsewhere[:MAX_NAMESPACES_SHOWN])
+            if len(elsewhere) > MAX_NAMESPACES_SHOWN:
+                shown += " and %d more" % (len(elsewhere) - MAX_NAMESPACES_SHOWN)
+            hint = "it exists in namespace %s; a pod can only use Secrets of its own namespace" % shown
+        else:
+            hint = "nor in any other namespace"
+        return "Secret %s is not in namespace %s (%s)" % (name, self.namespace, hint)
+
+    def secret_report(self, name, source):
+        report = {"name": name, "source": source, "found": None, "type": None, "keys": [], "problem": None}
+        try:
+            secret = self.get("secrets", name)
+        except KubeError as exc:
+            report["problem"] = "cannot read Secret %s: %s" % (name, exc)
+            self.loaded[name] = (None, {})
+            return report
+        report["found"] = secret is not None
+        entries = {}
+        if secret is None:
+            report["problem"] = self.missing(name)
+        else:
+            report["type"] = secret.get("type") or "Opaque"
+            try:
+                if report["type"] == ps.SECRET_TYPE:
+                    entries = ps.payload_entries(secret)
+                elif report["type"] == LEGACY_TYPE:
+                    entries = legacy_entries(secret)
+                else:
+                    report["problem"] = "Secret %s has type %s, not %s" % (name, report["type"], ps.SECRET_TYPE)
+            except dockerconfig.DockerConfigError as exc:
+                report["problem"] = "Secret %s is not a usable docker config: %s" % (name, exc)
+            if not entries and not report["problem"]:
+                report["problem"] = "Secret %s holds no registry credentials" % name
+        report["keys"] = sorted(entries)
+        self.loaded[name] = (secret, entries)
+        return report
+
+    # images ----------------------------------------------------------------------------------
+    def matches(self, ref, secrets):
+        """[(match report, entry)] in the kubelet's order, and the keys matched only by ignoring case."""
+        offered = [(key, (report["name"], entry)) for report in secrets
+                   for key, entry in sorted(self.loaded[report["name"]][1].items())]
+        found = keyring.lookup(offered, ref)
+        exact = set((key, item[0]) for key, item in keyring.lookup(offered, ref, ignore_case=False))
+        result = []
+        for key, (secret_name, entry) in found:
+            expires = expiry(self.loaded[secret_name][0], key, entry["password"])
+            result.append(({"secret": secret_name, "key": key, "username": entry["username"],
+                            "expires_at": ps.format_time(expires), "expired": bool(expires and expires <= self.now)},
+                           entry))
+        case_only = sorted(set(key for key, item in found if (key, item[0]) not in exact))
+        return result, case_only
+
+    def check_pull(self, ref, matched):
+        pull = {"ok": False, "secret": None, "key": None, "digest": None, "errors": []}
+        for match, entry in matched:
+            credential = Credential(ref.registry, entry["username"], entry["password"])
+            try:
+                digest = head_manifest(credential, self.context, ref.repository, ref.reference)
+            except RegistryError as exc:
+                pull["errors"].append({"secret": match["secret"], "key": match["key"], "status": exc.status,
+                                       "code": exc.code, "message": str(exc)})
+                continue
+            pull.update(ok=True, secret=match["secret"], key=match["key"], digest=digest)
+            break
+        return pull
+
+    def image_report(self, text, containers, secrets, none_offered):
+        report = {"image": text, "registry": None, "repository": None, "reference": None,
+                  "secrets": secrets, "matches": [], "pull": None}
+        if containers is not None:
+            report["containers"] = containers
+        try:
+            ref = keyring.parse_image(text)
+        except ValueError as exc:
+            report["verdict"] = "%s; the kubelet reports InvalidImageName" % exc
+            return report
+        report.update(registry=ref.registry, repository=ref.repository, reference=ref.reference)
+        matched, case_only = self.matches(ref, secrets)
+        report["matches"] = [match for match, entry in matched]
+        if self.params["check_pull"] and matched:
+            report["pull"] = self.check_pull(ref, matched)
+        report["verdict"] = self.verdict(ref, report, none_offered)
+        if case_only:
+            note = ("key %s matches only when host names are compared case-insensitively; the kubelet compares "
+                    "them as written, so write it as in the image" % ", ".join(case_only))
+            report["verdict"] += " (but %s)" % note
+            self.warnings.append("%s: %s" % (text, note))
+        return report
+
+    def verdict(self, ref, report, none_offered):
+        secrets, matches, pull = report["secrets"], report["matches"], report["pull"]
+        problems = [s["problem"] for s in secrets if s["problem"]]
+        if not secrets:
+            return none_offered
+        if pull and pull["ok"]:
+            return "will pull with Secret %s (key %s) — checked: digest %s" % (pull["secret"], pull["key"], pull["digest"])
+        if pull:
+            expired = dict(((m["secret"], m["key"]), m["expires_at"]) for m in matches if m["expired"])
+            parts = [self.refusal(ref, error, expired.get((error["secret"], error["key"]))) for error in pull["errors"]]
+        elif matches:
+            usable = [m for m in matches if not m["expired"]]
+            if usable:
+                return ("should pull with Secret %s (key %s) — not checked; set check_pull to ask the registry"
+                        % (usable[0]["secret"], usable[0]["key"]))
+            parts = ["token in Secret %s expired at %s" % (m["secret"], m["expires_at"]) for m in matches]
+        else:
+            keyed = [s for s in secrets if s["keys"]]
+            parts = []
+            if keyed:
+                keys = sorted(set(k for s in keyed for k in s["keys"]))
+                parts.append("no credential matches %s: %s %s %s keys for %s only" % (
+                    ref.registry, "Secret" if len(keyed) == 1 else "Secrets", ", ".join(s["name"] for s in keyed),
+                    "has" if len(keyed) == 1 else "have", ", ".join(keys)))
+        return "; ".join(parts + problems)
+
+    def refusal(self, ref, error, expired_at):
+        status = _status(error)
+        if error["status"] in (401, 403):
+            if expired_at:
+                return "token in Secret %s expired at %s (registry: %s)" % (error["secret"], expired_at, status)
+            return "registry refused the credential from Secret %s: %s" % (error["secret"], status)
+        if error["status"] == 404:
+            return "registry has no image %s:%s (%s), asked with Secret %s" % (
+                ref.repository, ref.reference, status, error["secret"])
+        if error["status"] is None:
+            return "could not ask the registry with Secret %s: %s" % (error["secret"], error["message"])
+        return "registry answered %s with Secret %s: %s" % (status, error["secret"], error["message"])
+
+    # pod and ServiceAccount ------------------------------------------------------------------
+    def read_account(self, name):
+        """(ServiceAccount or None, problem sentence or None)."""
+        try:
+            account = self.get("serviceaccounts", name)
+        except KubeError as exc:
+            return None, "cannot read the ServiceAccount %s: %s" % (name, exc)
+        if account is None:
+            return None, ("the ServiceAccount %s does not exist in namespace %s, so pods that use it are rejected"
+                          % (name, self.namespace))
+        return account, None
+
+    def pull_events(self, pod):
+        meta = pod["metadata"]
+        query = {"fieldSelector": "involvedObject.name=%s,involvedObject.uid=%s" % (meta["name"], meta.get("uid"))}
+        try:
+            items = self.kube.request("GET", self.path("events"), query)["items"]
+        except KubeError as exc:
+            self.warnings.append("events: cannot list the pod's events: %s" % exc)
+            return []
+        found = []
+        for event in items:
+            reason, message = event.get("reason") or "", event.get("message") or ""
+            if reason in PULL_EVENT_REASONS or (reason == "BackOff" and "pulling image" in message.lower()):
+                found.append({"type": event.get("type"), "reason": reason, "message": message,
+                              "count": event.get("count") or (event.get("series") or {}).get("count") or 1,
+                              "last_seen": event.get("lastTimestamp") or event.get("eventTime")
+                              or event["metadata"].get("creationTimestamp")})
+        return sorted(found, key=lambda e: e["last_seen"] or "")[-MAX_EVENTS:]
+
+    def offer_of_account(self, name):
+        """(offered [(secret, source)], verdict when none) for a pod that does not exist yet."""
+        account, problem = self.read_account(name)
+        offered = [(n, "service_account") for n in names((account or {}).get("imagePullSecrets"))]
+        return offered, problem or ("the ServiceAccount %s does not list any imagePullSecrets: the kubelet pulls "
+                                    "anonymously, which works only for public images" % name)
+
+    def offer_of_pod(self, pod, account_name):
+        """(offered [(secret, source)], verdict when none) for an existing pod."""
+        account, problem = self.read_account(account_name)
+        source = "pod" if listed_by_creator(pod, account) else "service_account"
+        offered = [(n, source) for n in names(pod["spec"].get("imagePullSecrets"))]
+        listed = names((account or {}).get("imagePullSecrets"))
+        if problem:
+            return offered, "the pod offers no pull Secret, and %s" % problem
+        if listed:
+            return offered, ("the pod offers no pull Secret: its ServiceAccount %s lists %s, but admission copies "
+                             "them only into pods created after that; delete and recreate the pod"
+                             % (account_name, ", ".join(listed)))
+        return offered, ("the pod offers no pull Secret and its ServiceAccount %s lists none: the kubelet pulls "
+                         "anonymously, which works only for public images" % account_name)
+
+    def run(self):
+        """The result: namespace, service_account, images and, for a pod, events."""
+        params, result = self.params, {"namespace": self.namespace}
+        if params["pod"] is None:
+            result["service_account"] = params["service_account"] or "default"
+            offered, none_offered = self.offer_of_account(result["service_account"])
+            images = [(text, None) for text in params["image"]]
+        else:
+            pod = self.get("pods", params["pod"])
+            if pod is None:
+                raise ValueError("pod: pod %s does not exist in namespace %s" % (params["pod"], self.namespace))
+            result["service_account"] = pod["spec"].get("serviceAccountName") or "default"
+            offered, none_offered = self.offer_of_pod(pod, result["service_account"])
+            images = pod_images(pod)
+            result["events"] = self.pull_events(pod)
+        secrets = [self.secret_report(name, source) for name, source in offered]
+        result["images"] = [self.image_report(text, containers, secrets, none_offered) for text, containers in images]
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        required_one_of=[("pod", "image")],
+        mutually_exclusive=[("pod", "image"), ("pod", "service_account")],
+        supports_check_mode=True,
+    )
+    fail_if_missing(module)
+    try:
+        validate(module.params)
+        kube = Kube(module.params, user_agent("pull_secret_info"))
+    except (ValueError, KubeError) as exc:
+        module.fail_json(msg=str(exc))
+    inspection = Inspection(module.params, kube)
+    try:
+        result = inspection.run()
+    except (ValueError, KubeError) as exc:
+        module.fail_json(msg=str(exc))
+    finally:
+        kube.close()
+    for warning in inspection.warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
