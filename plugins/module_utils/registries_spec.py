@@ -39,6 +39,12 @@ REGISTRY_OPTIONS = dict(
     authority_host=dict(type="str"),
 )
 
+# Documented in the doc fragment regcred.k8s.registry_tls.
+REGISTRY_TLS_ARG_SPEC = dict(
+    registry_validate_certs=dict(type="bool", default=True),
+    registry_ca_path=dict(type="path"),
+)
+
 REGISTRIES_ARG_SPEC = dict(
     registries=dict(type="list", elements="dict", options=REGISTRY_OPTIONS),
 )

@@ -30,6 +30,7 @@ author:
   - regcred.k8s maintainers (@regcred)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - regcred.k8s.registry_tls
   - regcred.k8s.k8s_auth
 attributes:
   check_mode:
@@ -73,15 +74,6 @@ options:
         one works.
     type: bool
     default: false
-  registry_validate_certs:
-    description:
-      - Whether to verify the TLS certificates of registries and token endpoints (O(check_pull)).
-    type: bool
-    default: true
-  registry_ca_path:
-    description:
-      - A CA bundle to trust for registries and token endpoints, in addition to the system's.
-    type: path
 notes:
   - Only pull Secrets are seen. Credentials that the node itself holds (kubelet credential
     provider plugins such as the ECR, GCR or ACR ones, or the node's C(config.json)) are invisible
@@ -291,6 +283,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import A
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_TLS_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.registry import RegistryError, head_manifest
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import METADATA_ONLY
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
@@ -309,9 +302,8 @@ def argument_spec():
         image=dict(type="list", elements="str"),
         service_account=dict(type="str"),
         check_pull=dict(type="bool", default=False),
-        registry_validate_certs=dict(type="bool", default=True),
-        registry_ca_path=dict(type="path"),
     )
+    spec.update(REGISTRY_TLS_ARG_SPEC)
     spec.update(AUTH_ARG_SPEC)
     return spec
 
@@ -409,7 +401,7 @@ class Inspection:
         self.params, self.kube = params, kube
         self.namespace = self.params["namespace"]
         self.now = datetime.datetime.now(datetime.timezone.utc)
-        self.context = MintContext(self.params["registry_validate_certs"], self.params["registry_ca_path"])
+        self.context = MintContext.from_params(self.params)
         self.warnings = []
         # secret name -> (the Secret or None, its {key: entry}); entries never leave the module
         self.loaded = {}

@@ -30,6 +30,7 @@ author:
   - regcred.k8s maintainers (@regcred)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - regcred.k8s.registry_tls
   - regcred.k8s.registries
 attributes:
   check_mode:
@@ -83,20 +84,9 @@ options:
         task, so it never replaces a working one in O(dest).
     type: bool
     default: false
-  registry_validate_certs:
-    description:
-      - Whether to verify TLS certificates of registries and token endpoints (O(verify) and the ACR
-        token exchange).
-    type: bool
-    default: true
-  registry_ca_path:
-    description:
-      - A CA bundle to trust for registries and token endpoints, in addition to the system's.
-    type: path
 notes:
-  - The module learns about C(no_log) from Ansible, which also reports it when C(no_target_syslog) is
-    set. With that setting and no C(no_log) on the task, secrets would be returned and shown; put
-    C(no_log) on every task that returns them.
+  - Whether secrets may be returned is decided from the task's own C(no_log), which the module's
+    action plugin reads; C(no_target_syslog) does not stand in for it.
   - Docker and Podman write their auth files without a lock; an entry that C(docker login) writes in
     the moment between this module's last read and its rename can be lost. Runs of this module, and
     other tools that take the C(flock) on C(<dest>.lock), never lose each other's entries.
@@ -231,7 +221,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils import minting
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC
 
 
 def argument_spec():
@@ -240,10 +230,9 @@ def argument_spec():
         dest=dict(type="path"),
         refresh_before=dict(type="raw", default="6h"),
         verify=dict(type="bool", default=False),
-        registry_validate_certs=dict(type="bool", default=True),
-        registry_ca_path=dict(type="path"),
     )
     spec.update(REGISTRIES_ARG_SPEC)
+    spec.update(REGISTRY_TLS_ARG_SPEC)
     return spec
 
 
@@ -261,7 +250,7 @@ class Run:
         self.module, self.params = module, module.params
         self.refresh_before, self.sources = refresh_before, sources
         self.now = datetime.datetime.now(datetime.timezone.utc)
-        self.context = MintContext(self.params["registry_validate_certs"], self.params["registry_ca_path"])
+        self.context = MintContext.from_params(self.params)
         self.changed, self.diff, self.collected = False, None, None
 
     def collect(self, stored=None):
@@ -346,13 +335,12 @@ def main():
         refresh_before, sources = validate(module.params)
     except (ValueError, ProviderError) as exc:
         module.fail_json(msg=str(exc))
-    # module.no_log tells whether the task has no_log. In ansible-core 2.19, ActionBase._execute_module
-    # (ansible/plugins/action/__init__.py) sends _ansible_no_log = task.no_log or no_target_syslog, and
-    # AnsibleModule._set_internal_properties (ansible/module_utils/basic.py) copies it to self.no_log
-    # through PASS_VARS['no_log'] (ansible/module_utils/common/parameters.py). no_target_syslog alone
-    # sets it too; a module cannot tell, hence the note in DOCUMENTATION. A returned value cannot be
-    # hidden by no_log_values (later tasks could not use it), so the whole result must be hidden, and
-    # only the task can ask for that.
+    # The action plugin already refused a task without no_log. This second check covers the module
+    # run some other way (ansible -m through another action, or AnsiballZ by hand): module.no_log is
+    # the task's no_log OR no_target_syslog (ActionBase._execute_module in ansible-core 2.19), so it
+    # is weaker, but never wrong in the other direction. A returned value cannot be hidden by
+    # no_log_values (later tasks could not use it), so the whole result must be hidden, and only the
+    # task can ask for that.
     if module.params["return_secrets"] and not module.no_log:
         module.fail_json(msg=minting.NEEDS_NO_LOG)
     run = Run(module, refresh_before, sources)

@@ -28,6 +28,7 @@ author:
   - regcred.k8s maintainers (@regcred)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - regcred.k8s.registry_tls
   - regcred.k8s.k8s_auth
   - regcred.k8s.namespaces
   - regcred.k8s.registries
@@ -91,16 +92,6 @@ options:
         write, so it never replaces a working Secret.
     type: bool
     default: false
-  registry_validate_certs:
-    description:
-      - Whether to verify TLS certificates of registries and token endpoints (O(verify) and the
-        ACR token exchange).
-    type: bool
-    default: true
-  registry_ca_path:
-    description:
-      - A CA bundle to trust for registries and token endpoints, in addition to the system's.
-    type: path
   labels:
     description:
       - Labels to set on the Secret, for example C(runai/cluster-wide=true) for Run:ai.
@@ -294,7 +285,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
     RUN_ARG_SPEC, finish, record_outcomes, retry_on_conflict, run_all)
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import SecretStore
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
@@ -311,13 +302,11 @@ def argument_spec():
         merge=dict(type="bool", default=False),
         refresh_before=dict(type="raw", default="6h"),
         verify=dict(type="bool", default=False),
-        registry_validate_certs=dict(type="bool", default=True),
-        registry_ca_path=dict(type="path"),
         labels=dict(type="dict", default={}),
         annotations=dict(type="dict", default={}),
         force=dict(type="bool", default=False),
     )
-    for shared in (NAMESPACE_ARG_SPEC, RUN_ARG_SPEC, REGISTRIES_ARG_SPEC, AUTH_ARG_SPEC):
+    for shared in (NAMESPACE_ARG_SPEC, RUN_ARG_SPEC, REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC, AUTH_ARG_SPEC):
         spec.update(shared)
     return spec
 
@@ -346,7 +335,7 @@ class Run:
         self.module, self.params, self.kube = module, module.params, kube
         self.store = SecretStore(kube, self.params["name"], self.params["parallel"])
         self.now = datetime.datetime.now(datetime.timezone.utc)
-        self.context = MintContext(self.params["registry_validate_certs"], self.params["registry_ca_path"])
+        self.context = MintContext.from_params(self.params)
         self.results, self.diffs, self.credentials, self.warnings = {}, [], [], []
 
     # credentials ---------------------------------------------------------------------------

@@ -31,6 +31,11 @@ class MintContext:
         self.ca_path = ca_path
         self.timeout = timeout
 
+    @classmethod
+    def from_params(cls, params):
+        """From the registry_validate_certs and registry_ca_path options (REGISTRY_TLS_ARG_SPEC)."""
+        return cls(params["registry_validate_certs"], params["registry_ca_path"])
+
     @property
     def requests_verify(self):
         """The ``verify`` argument of requests and google-auth: a CA file, or a bool."""
