@@ -249,3 +249,17 @@ def test_docker_config_file_with_servers_filter_and_a_credential_helper(env, adm
         {"provider": "docker_config", "path": str(config), "servers": ["ghcr.io"]}]}, tmp_path)
     assert helper.failed and "credential helper" in helper.result["msg"]
     assert "registries[0]" in helper.result["msg"]
+
+
+def test_immutable_secret_needs_force_to_be_replaced(env, admin, namespaces, tmp_path):
+    name = namespaces(1)[0]
+    args = {"name": "regcred", "namespace": name, "registries": basic_registries(env)}
+    old = json.dumps({"auths": {"old.example.com": {"username": "u", "password": "p", "auth": "dTpw"}}})
+    admin.create_namespaced_secret(name, {"metadata": {"name": "regcred"}, "type": "kubernetes.io/dockerconfigjson",
+                                          "immutable": True, "data": {".dockerconfigjson": base64.b64encode(old.encode()).decode()}})
+    run = testenv.run_task(env, MODULE, args, tmp_path)
+    assert run.failed and "immutable" in run.result["namespaces"][name]["reason"]
+    assert set(decoded(admin, name)[1]["auths"]) == {"old.example.com"}
+    forced = testenv.run_task(env, MODULE, dict(args, force=True), tmp_path)
+    assert forced.result["namespaces"][name]["result"] == "replaced"
+    assert set(decoded(admin, name)[1]["auths"]) == {env["REGCRED_REGISTRY_BASIC"], env["REGCRED_REGISTRY_BEARER"]}
