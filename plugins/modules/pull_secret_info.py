@@ -269,16 +269,15 @@ events:
       type: str
 """
 
-import base64
 import datetime
-import json
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
+from ansible_collections.regcred.k8s.plugins.module_utils import pull_diagnosis as diagnosis
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
-from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, token_expiry as jwt_expiry
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
@@ -289,7 +288,6 @@ from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts impor
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
 LEGACY_TYPE = "kubernetes.io/dockercfg"
-LEGACY_KEY = ".dockercfg"
 PULL_EVENT_REASONS = ("Failed", "InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret")
 MAX_EVENTS = 20
 MAX_NAMESPACES_SHOWN = 3
@@ -321,77 +319,6 @@ def validate(params):
         raise ValueError("image: list at least one image")
     for index, text in enumerate(images):
         keyring.parse_image(text, "image" if len(images) == 1 else "image[%d]" % index)
-
-
-def names(refs):
-    """The Secret names of an imagePullSecrets list, once each, in order."""
-    seen = []
-    for ref in refs or []:
-        if ref.get("name") and ref["name"] not in seen:
-            seen.append(ref["name"])
-    return seen
-
-
-def listed_by_creator(pod, account):
-    """Whether the pod's creator wrote spec.imagePullSecrets itself. Admission copies the
-    ServiceAccount's list after the apiserver has recorded the fields each client sent, so copied
-    entries belong to no field manager. Without managedFields, a list equal to the account's
-    counts as copied."""
-    managed = pod["metadata"].get("managedFields")
-    if managed:
-        return any("f:imagePullSecrets" in ((entry.get("fieldsV1") or {}).get("f:spec") or {}) for entry in managed)
-    return account is None or names(account.get("imagePullSecrets")) != names(pod["spec"].get("imagePullSecrets"))
-
-
-def pod_images(pod):
-    """[(image, [container names])], init containers first, as the kubelet pulls them."""
-    found = {}
-    for kind in ("initContainers", "containers", "ephemeralContainers"):
-        for container in pod["spec"].get(kind) or []:
-            found.setdefault(container.get("image") or "", []).append(container["name"])
-    return list(found.items())
-
-
-def legacy_entries(secret):
-    """The entries of a kubernetes.io/dockercfg Secret: the auths map without its wrapper."""
-    field = "data[%s]" % LEGACY_KEY
-    data = (secret.get("data") or {}).get(LEGACY_KEY)
-    if not data:
-        return {}
-    try:
-        raw = base64.b64decode(data)
-    except (TypeError, ValueError):
-        raise dockerconfig.DockerConfigError(field, "is not base64")
-    try:
-        auths = json.loads(raw)
-    except ValueError as exc:
-        raise dockerconfig.DockerConfigError(field, "is not valid JSON (%s)" % exc)
-    return dockerconfig.parse({"auths": auths}, field)
-
-
-def expiry(secret, key, password):
-    """When the credential under ``key`` expires, or None when unknown or never."""
-    records = ps.stored_records(secret)
-    # regcred.k8s/expires-at is the earliest expiry of the recorded credentials, so it says
-    # nothing about a key without a record (an entry merged in from elsewhere).
-    if records:
-        for record in records:
-            if record["server"] == key:
-                return ps.parse_time(record.get("expires_at"))
-    else:
-        annotations = (secret.get("metadata") or {}).get("annotations") or {}
-        stated = ps.parse_time(annotations.get(ps.ANNOTATION_EXPIRES))
-        if stated:
-            return stated
-    return jwt_expiry(password)
-
-
-def _status(error):
-    """``HTTP 401 UNAUTHORIZED``: the registry's status and error code, as far as it sent them."""
-    words = ["HTTP %s" % error["status"]] if error["status"] else []
-    if error["code"]:
-        words.append(error["code"])
-    return " ".join(words)
 
 
 class Inspection:
@@ -461,7 +388,7 @@ class Inspection:
                 if report["type"] == ps.SECRET_TYPE:
                     entries = ps.payload_entries(secret)
                 elif report["type"] == LEGACY_TYPE:
-                    entries = legacy_entries(secret)
+                    entries = diagnosis.legacy_entries(secret)
                 else:
                     report["problem"] = "Secret %s has type %s, not %s" % (name, report["type"], ps.SECRET_TYPE)
             except dockerconfig.DockerConfigError as exc:
@@ -481,7 +408,7 @@ class Inspection:
         exact = set((key, item[0]) for key, item in keyring.lookup(offered, ref, ignore_case=False))
         result = []
         for key, (secret_name, entry) in found:
-            expires = expiry(self.loaded[secret_name][0], key, entry["password"])
+            expires = diagnosis.expiry(self.loaded[secret_name][0], key, entry["password"])
             result.append(({"secret": secret_name, "key": key, "username": entry["username"],
                             "expires_at": ps.format_time(expires), "expired": bool(expires and expires <= self.now)},
                            entry))
@@ -517,52 +444,13 @@ class Inspection:
         report["matches"] = [match for match, entry in matched]
         if self.params["check_pull"] and matched:
             report["pull"] = self.check_pull(ref, matched)
-        report["verdict"] = self.verdict(ref, report, none_offered)
+        report["verdict"] = diagnosis.verdict(ref, report, none_offered)
         if case_only:
             note = ("key %s matches only when host names are compared case-insensitively; the kubelet compares "
                     "them as written, so write it as in the image" % ", ".join(case_only))
             report["verdict"] += " (but %s)" % note
             self.warnings.append("%s: %s" % (text, note))
         return report
-
-    def verdict(self, ref, report, none_offered):
-        secrets, matches, pull = report["secrets"], report["matches"], report["pull"]
-        problems = [s["problem"] for s in secrets if s["problem"]]
-        if not secrets:
-            return none_offered
-        if pull and pull["ok"]:
-            return "will pull with Secret %s (key %s) — checked: digest %s" % (pull["secret"], pull["key"], pull["digest"])
-        if pull:
-            expired = dict(((m["secret"], m["key"]), m["expires_at"]) for m in matches if m["expired"])
-            parts = [self.refusal(ref, error, expired.get((error["secret"], error["key"]))) for error in pull["errors"]]
-        elif matches:
-            usable = [m for m in matches if not m["expired"]]
-            if usable:
-                return ("should pull with Secret %s (key %s) — not checked; set check_pull to ask the registry"
-                        % (usable[0]["secret"], usable[0]["key"]))
-            parts = ["token in Secret %s expired at %s" % (m["secret"], m["expires_at"]) for m in matches]
-        else:
-            keyed = [s for s in secrets if s["keys"]]
-            parts = []
-            if keyed:
-                keys = sorted(set(k for s in keyed for k in s["keys"]))
-                parts.append("no credential matches %s: %s %s %s keys for %s only" % (
-                    ref.registry, "Secret" if len(keyed) == 1 else "Secrets", ", ".join(s["name"] for s in keyed),
-                    "has" if len(keyed) == 1 else "have", ", ".join(keys)))
-        return "; ".join(parts + problems)
-
-    def refusal(self, ref, error, expired_at):
-        status = _status(error)
-        if error["status"] in (401, 403):
-            if expired_at:
-                return "token in Secret %s expired at %s (registry: %s)" % (error["secret"], expired_at, status)
-            return "registry refused the credential from Secret %s: %s" % (error["secret"], status)
-        if error["status"] == 404:
-            return "registry has no image %s:%s (%s), asked with Secret %s" % (
-                ref.repository, ref.reference, status, error["secret"])
-        if error["status"] is None:
-            return "could not ask the registry with Secret %s: %s" % (error["secret"], error["message"])
-        return "registry answered %s with Secret %s: %s" % (status, error["secret"], error["message"])
 
     # pod and ServiceAccount ------------------------------------------------------------------
     def read_account(self, name):
@@ -597,16 +485,16 @@ class Inspection:
     def offer_of_account(self, name):
         """(offered [(secret, source)], verdict when none) for a pod that does not exist yet."""
         account, problem = self.read_account(name)
-        offered = [(n, "service_account") for n in names((account or {}).get("imagePullSecrets"))]
+        offered = [(n, "service_account") for n in diagnosis.names((account or {}).get("imagePullSecrets"))]
         return offered, problem or ("the ServiceAccount %s does not list any imagePullSecrets: the kubelet pulls "
                                     "anonymously, which works only for public images" % name)
 
     def offer_of_pod(self, pod, account_name):
         """(offered [(secret, source)], verdict when none) for an existing pod."""
         account, problem = self.read_account(account_name)
-        source = "pod" if listed_by_creator(pod, account) else "service_account"
-        offered = [(n, source) for n in names(pod["spec"].get("imagePullSecrets"))]
-        listed = names((account or {}).get("imagePullSecrets"))
+        source = "pod" if diagnosis.listed_by_creator(pod, account) else "service_account"
+        offered = [(n, source) for n in diagnosis.names(pod["spec"].get("imagePullSecrets"))]
+        listed = diagnosis.names((account or {}).get("imagePullSecrets"))
         if problem:
             return offered, "the pod offers no pull Secret, and %s" % problem
         if listed:
@@ -629,7 +517,7 @@ class Inspection:
                 raise ValueError("pod: pod %s does not exist in namespace %s" % (params["pod"], self.namespace))
             result["service_account"] = pod["spec"].get("serviceAccountName") or "default"
             offered, none_offered = self.offer_of_pod(pod, result["service_account"])
-            images = pod_images(pod)
+            images = diagnosis.pod_images(pod)
             result["events"] = self.pull_events(pod)
         secrets = [self.secret_report(name, source) for name, source in offered]
         result["images"] = [self.image_report(text, containers, secrets, none_offered) for text, containers in images]
