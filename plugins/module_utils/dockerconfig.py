@@ -80,6 +80,8 @@ def _parse_entry(field, raw):
     if not isinstance(raw, dict):
         raise DockerConfigError(field, "must be an object")
     username, password = raw.get("username"), raw.get("password")
+    if raw.get("auth") and not isinstance(raw["auth"], str):
+        raise DockerConfigError(field + ".auth", "must be a string")
     if raw.get("auth"):
         decoded_user, decoded_password = _decode_auth(field + ".auth", raw["auth"])
         username = username or decoded_user
@@ -117,7 +119,10 @@ def parse(content, source="content", servers=None):
     auths = doc.get("auths", {})
     if not isinstance(auths, dict):
         raise DockerConfigError(source + ".auths", "must be an object")
-    helpers = dict((normalize_key(k), v) for k, v in (doc.get("credHelpers") or {}).items())
+    raw_helpers = doc.get("credHelpers") or {}
+    if not isinstance(raw_helpers, dict):
+        raise DockerConfigError(source + ".credHelpers", "must be an object")
+    helpers = dict((normalize_key(k), v) for k, v in raw_helpers.items())
     wanted = None if servers is None else dict((normalize_key(s), s) for s in servers)
     result = {}
     for key in sorted(auths):

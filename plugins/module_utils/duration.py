@@ -11,8 +11,9 @@ import datetime
 import re
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_PART = re.compile(r"(\d+)([dhms])")
-_WHOLE = re.compile(r"^(?:\d+[dhms])+$")
+_PART = re.compile(r"([0-9]+)([dhms])")
+_WHOLE = re.compile(r"^(?:[0-9]+[dhms])+$")
+_DIGITS = re.compile(r"^[0-9]+$")
 # Far beyond any token lifetime, and small enough for timedelta.
 MAX_SECONDS = 10 * 365 * 86400
 
@@ -27,7 +28,8 @@ def parse_duration(value, field):
         text = str(value).strip().lower()
         if text.startswith("-"):
             raise ValueError("%s: must not be negative" % field)
-        if text.isdigit():
+        # Not str.isdigit(): it accepts digits int() refuses, such as superscripts.
+        if _DIGITS.match(text):
             seconds = int(text)
         elif _WHOLE.match(text):
             seconds = sum(int(n) * _UNITS[u] for n, u in _PART.findall(text))

@@ -498,6 +498,39 @@ def status(paths):
     return 0 if running(paths) else 1
 
 
+# single processes, for fault tests -----------------------------------------------------------
+def stop_process(name, paths=None):
+    """Stop one process of the running environment by its PID from state.json (SIGTERM, then
+    SIGKILL after 10 s). Returns True when it was running."""
+    paths = paths or Paths(STATE_DIR)
+    info = load_state(paths)["processes"][name]
+    return stop_pid(info["pid"], info["argv"])
+
+
+def restart(name, paths=None):
+    """Start one process again with exactly the argv stored in state.json, record its new PID
+    there and wait until it is ready (kube-apiserver: /readyz as admin; etcd: /health). Does
+    nothing when it still runs. Returns the PID."""
+    paths = paths or Paths(STATE_DIR)
+    state = load_state(paths)
+    info = state["processes"][name]
+    if alive(info["pid"], info["argv"]):
+        return info["pid"]
+    proc = start(paths, state, name, info["argv"])
+    ports, files = state["ports"], state["files"]
+    if name == "kube-apiserver":
+        context = ssl.create_default_context(cafile=files["ca"])
+        context.load_cert_chain(files["admin_cert"], str(Path(files["admin_cert"]).with_suffix(".key")))
+        wait_until(paths, name, lambda: http_status(f"https://127.0.0.1:{ports['apiserver']}/readyz", context) == 200)
+    elif name == "etcd":
+        wait_until(paths, name, lambda: http_status(f"http://127.0.0.1:{ports['etcd']}/health") == 200)
+    else:
+        began = time.monotonic()
+        wait_until(paths, name, lambda: time.monotonic() - began > 2)
+    log(f"restarted {name} (pid {proc.pid})")
+    return proc.pid
+
+
 def main(argv):
     paths = Paths(STATE_DIR)
     command = argv[1] if len(argv) > 1 else "help"

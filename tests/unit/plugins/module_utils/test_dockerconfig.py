@@ -122,3 +122,13 @@ def test_property_parse_fails_only_with_docker_config_error(blob):
         dc.parse(blob)
     except dc.DockerConfigError:
         pass
+
+
+@pytest.mark.parametrize("doc,field", [
+    ({"credHelpers": [1]}, "content.credHelpers"),
+    ({"auths": {"x.io": {"auth": 5}}}, "content.auths[x.io].auth"),
+])
+def test_parse_rejects_wrong_types_found_by_fuzzing(doc, field):
+    with pytest.raises(dc.DockerConfigError) as exc:
+        dc.parse(doc, "content")
+    assert exc.value.field == field

@@ -61,3 +61,9 @@ def test_metadata_keys():
         check_metadata_keys({"bad key": "x"}, "labels")
     with pytest.raises(ValueError, match=r"labels\[a\]: values must be strings"):
         check_metadata_keys({"a": True}, "labels")
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "1²h"])
+def test_parse_duration_accepts_only_ascii_digits(value):
+    with pytest.raises(ValueError, match="^refresh_before: "):
+        parse_duration(value, "refresh_before")
