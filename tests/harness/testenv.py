@@ -208,6 +208,17 @@ def run_task(env, module, args, tmp_path, check=False, diff=False, verbosity=0, 
     return TaskRun(result, proc.stdout, proc.stderr, proc.returncode)
 
 
+def wait_for_default(admin, namespace, timeout=30):
+    """Wait until the controller-manager has made the namespace's default ServiceAccount."""
+    import time  # pylint: disable=import-outside-toplevel
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(sa.metadata.name == "default" for sa in admin.list_namespaced_service_account(namespace).items):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no default ServiceAccount in {namespace} after {timeout} s")
+
+
 @pytest.fixture(name="admin")
 def admin_fixture(env):
     """CoreV1Api as the admin identity."""

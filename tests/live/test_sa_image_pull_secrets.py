@@ -25,19 +25,10 @@ def set_pull_secrets(admin, namespace, names, account="default"):
     admin.patch_namespaced_service_account(account, namespace, {"imagePullSecrets": [{"name": n} for n in names]})
 
 
-def wait_for_default(admin, namespace):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if any(sa.metadata.name == "default" for sa in admin.list_namespaced_service_account(namespace).items):
-            return
-        time.sleep(0.2)
-    raise AssertionError("no default ServiceAccount")
-
-
 def test_present_absent_exact_keep_foreign_entries(env, admin, make_namespace, tmp_path):
     ns = make_namespace("sa")
     make_secrets(admin, ns, "ours", "theirs", "extra")
-    wait_for_default(admin, ns)
+    testenv.wait_for_default(admin, ns)
     set_pull_secrets(admin, ns, ["theirs", "ours", "ours"])
 
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours", "extra"]}, tmp_path)
@@ -60,7 +51,7 @@ def test_present_absent_exact_keep_foreign_entries(env, admin, make_namespace, t
 def test_check_mode_and_diff_write_nothing(env, admin, make_namespace, tmp_path):
     ns = make_namespace("sa")
     make_secrets(admin, ns, "ours")
-    wait_for_default(admin, ns)
+    testenv.wait_for_default(admin, ns)
     audit = testenv.AuditLog(env)
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours"]}, tmp_path, check=True, diff=True)
     assert run.result["changed"] is True
@@ -123,7 +114,7 @@ def test_fresh_namespace_default_account_is_waited_for(env, admin, tmp_path):
 def test_all_service_accounts_and_selector(env, admin, make_namespace, tmp_path):
     ns = make_namespace("sa")
     make_secrets(admin, ns, "ours")
-    wait_for_default(admin, ns)
+    testenv.wait_for_default(admin, ns)
     admin.create_namespaced_service_account(ns, {"metadata": {"name": "builder", "labels": {"role": "ci"}}})
     admin.create_namespaced_service_account(ns, {"metadata": {"name": "web"}})
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours"], "service_account_selector": "role=ci"},
@@ -137,7 +128,7 @@ def test_all_service_accounts_and_selector(env, admin, make_namespace, tmp_path)
 
 def test_missing_secret_fails_or_warns(env, admin, make_namespace, tmp_path):
     ns = make_namespace("sa")
-    wait_for_default(admin, ns)
+    testenv.wait_for_default(admin, ns)
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["nope"]}, tmp_path)
     assert run.failed and "Secret nope does not exist" in run.result["namespaces"][ns]["reason"]
     assert pull_secret_names(admin, ns) == []
@@ -168,7 +159,7 @@ def test_twenty_concurrent_writers_lose_nothing(env, admin, make_namespace, tmp_
     ns = make_namespace("sa")
     names = [f"s{i:02d}" for i in range(20)]
     make_secrets(admin, ns, "victim", "foreign", *names)
-    wait_for_default(admin, ns)
+    testenv.wait_for_default(admin, ns)
     set_pull_secrets(admin, ns, ["foreign", "victim"])
     writers = []
     for index, name in enumerate(names + ["victim"]):

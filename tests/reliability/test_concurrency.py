@@ -15,7 +15,6 @@ foreign entry first, and x-N and y-N of every round, each exactly once.
 import base64
 import json
 import sys
-import time
 
 import yaml
 
@@ -58,15 +57,6 @@ def playbook(workdir, namespace, side, other):
     return workdir / f"play-{side}.yml", result_file
 
 
-def wait_for_default(admin, namespace):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if any(sa.metadata.name == "default" for sa in admin.list_namespaced_service_account(namespace).items):
-            return
-        time.sleep(0.2)
-    raise AssertionError("no default ServiceAccount")
-
-
 def docker_secret(name, entries):
     payload = json.dumps({"auths": entries}).encode()
     return {"metadata": {"name": name}, "type": "kubernetes.io/dockerconfigjson",
@@ -81,7 +71,7 @@ def test_two_playbooks_race_twenty_rounds(env, admin, make_namespace, tmp_path):
         admin.create_namespaced_secret(namespace, docker_secret(name, {f"{name}.regcred.invalid": foreign_entry}))
     for round_no in range(1, ROUNDS, 2):
         admin.create_namespaced_secret(namespace, docker_secret(shared(round_no), {"c.regcred.invalid": foreign_entry}))
-    wait_for_default(admin, namespace)
+    testenv.wait_for_default(admin, namespace)
     admin.patch_namespaced_service_account("default", namespace, {"imagePullSecrets": [{"name": "foreign"}]})
 
     runs = [playbook(tmp_path, namespace, "a", "b"), playbook(tmp_path, namespace, "b", "a")]
