@@ -50,3 +50,14 @@ def test_junit_summary_counts_and_fails_on_nothing(tmp_path, capsys):
     empty.mkdir()
     assert junit_summary.main(["x", str(empty)]) == 1
     assert "0 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_junit_summary_counts_rescued_integration_tasks_only_when_the_step_passed(tmp_path, capsys):
+    (tmp_path / "integration").mkdir()
+    (tmp_path / "integration" / "t.xml").write_text(
+        '<testsuites><testsuite><testcase name="ok"/><testcase name="negative"><failure/></testcase>'
+        '</testsuite></testsuites>')
+    assert junit_summary.main(["x", str(tmp_path)]) == 0
+    assert "2 passed, 0 failed" in capsys.readouterr().out
+    assert junit_summary.main(["x", str(tmp_path), "integration"]) == 1
+    assert "1 passed, 2 failed" in capsys.readouterr().out
