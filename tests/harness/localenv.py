@@ -163,6 +163,17 @@ def http_status(url, context=None):
         return exc.code
 
 
+def etcd_ready(ports):
+    return lambda: http_status(f"http://127.0.0.1:{ports['etcd']}/health") == 200
+
+
+def apiserver_ready(ports, ca, admin_cert, admin_key):
+    """A probe of /readyz as the admin (the endpoint needs an authenticated identity)."""
+    context = ssl.create_default_context(cafile=str(ca))
+    context.load_cert_chain(str(admin_cert), str(admin_key))
+    return lambda: http_status(f"https://127.0.0.1:{ports['apiserver']}/readyz", context) == 200
+
+
 # configuration ----------------------------------------------------------------------------
 def kubeconfig(path, server, ca, cert=None, key=None, user="user"):
     creds = {"client-certificate": str(cert), "client-key": str(key)}
@@ -281,8 +292,7 @@ def start_control_plane(paths, state, bins, files):
         f"--initial-advertise-peer-urls=http://127.0.0.1:{ports['etcd_peer']}",
         f"--initial-cluster=regcred=http://127.0.0.1:{ports['etcd_peer']}",
         "--unsafe-no-fsync=true", "--log-level=warn"])
-    wait_until(paths, "etcd",
-               lambda: http_status(f"http://127.0.0.1:{ports['etcd']}/health") == 200)
+    wait_until(paths, "etcd", etcd_ready(ports))
     log("etcd ready")
 
     pki = paths.pki
@@ -299,10 +309,7 @@ def start_control_plane(paths, state, bins, files):
         f"--cert-dir={paths.data / 'apiserver-certs'}", "--v=1",
         f"--audit-policy-file={HERE / 'manifests' / 'audit-policy.yaml'}",
         f"--audit-log-path={paths.logs / 'audit.log'}", "--audit-log-maxsize=0"])
-    context = ssl.create_default_context(cafile=str(ca))
-    context.load_cert_chain(str(files["admin_cert"].cert), str(files["admin_cert"].key))
-    wait_until(paths, "kube-apiserver",
-               lambda: http_status(f"https://127.0.0.1:{ports['apiserver']}/readyz", context) == 200)
+    wait_until(paths, "kube-apiserver", apiserver_ready(ports, ca, files["admin_cert"].cert, files["admin_cert"].key))
     log("kube-apiserver ready")
 
     kubeconfig_path = files["manager_kubeconfig"]
@@ -519,11 +526,10 @@ def restart(name, paths=None):
     proc = start(paths, state, name, info["argv"])
     ports, files = state["ports"], state["files"]
     if name == "kube-apiserver":
-        context = ssl.create_default_context(cafile=files["ca"])
-        context.load_cert_chain(files["admin_cert"], str(Path(files["admin_cert"]).with_suffix(".key")))
-        wait_until(paths, name, lambda: http_status(f"https://127.0.0.1:{ports['apiserver']}/readyz", context) == 200)
+        admin_cert = Path(files["admin_cert"])
+        wait_until(paths, name, apiserver_ready(ports, files["ca"], admin_cert, admin_cert.with_suffix(".key")))
     elif name == "etcd":
-        wait_until(paths, name, lambda: http_status(f"http://127.0.0.1:{ports['etcd']}/health") == 200)
+        wait_until(paths, name, etcd_ready(ports))
     else:
         began = time.monotonic()
         wait_until(paths, name, lambda: time.monotonic() - began > 2)
