@@ -4,14 +4,16 @@
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
+LINT_VENV ?= .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
 
-.PHONY: demo test deps venv up down sanity units environment live reliability integration changelog clean
+.PHONY: demo test deps venv lint-venv up down lint docs sanity units environment live reliability integration changelog clean
 
 demo: deps venv
 	scripts/localenv up
 	scripts/run-demo
 
-test: deps venv
+test: deps venv lint-venv
 	scripts/test all
 
 deps:
@@ -25,6 +27,24 @@ $(STAMP): requirements.txt requirements-test.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
 	@touch $@
+
+lint-venv: $(LINT_STAMP)
+
+$(LINT_STAMP): requirements-lint.txt
+	@echo "[venv] creating $(LINT_VENV) for ansible-lint and antsibull-docs"
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(LINT_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-lint.txt
+	$(LINT_VENV)/bin/pip check
+	@touch $@
+
+# ansible-lint, antsibull-docs lint-collection-docs and the generated-docs check.
+lint: venv lint-venv
+	scripts/test lint
+
+# Regenerates docs/reference/ (one page per module and role) with antsibull-docs.
+docs: venv lint-venv
+	scripts/lint docs
 
 up: deps venv
 	scripts/localenv up
