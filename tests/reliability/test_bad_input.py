@@ -275,7 +275,6 @@ def test_bad_input_names_the_field_and_writes_nothing(env, make_namespace, tmp_p
     assert snapshot(home) == before
 
 
-
 def role_base(env, role):
     """Variables with which each role runs through (test_role_base_is_accepted), so that a bad
     value a role wrongly accepts would write to the cluster."""
