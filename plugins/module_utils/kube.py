@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import json
 import os
+import ssl
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -28,6 +29,9 @@ except ImportError as exc:  # pragma: no cover - reported by fail_if_missing()
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = exc
 
+# Files of the connection options (k8s_auth_spec), checked before the client reads them.
+PATH_OPTIONS = ("ca_cert", "client_cert", "client_key")
+
 
 class KubeError(Exception):
     """An API call failed. ``status`` is the HTTP status (None when the server was not
@@ -37,6 +41,12 @@ class KubeError(Exception):
         super(KubeError, self).__init__(message)
         self.status = status
         self.reason = reason
+
+    @property
+    def fatal(self):
+        """True when no other request can fare better: the apiserver was not reached, or it did
+        not accept the identity. Such an error is about the connection options, never about one object."""
+        return self.status in (None, 401)
 
 
 def fail_if_missing(module):
@@ -56,6 +66,20 @@ def _configuration(params):
             k8s_config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
         else:
             k8s_config.load_incluster_config(client_configuration=cfg)
+    for option in PATH_OPTIONS:
+        # The client would report a missing file only at the first request, as a TLS error.
+        if params.get(option) and not os.path.isfile(params[option]):
+            raise ValueError("%s: %s is not a file" % (option, params[option]))
+    if params.get("client_cert"):
+        try:
+            # Without a password callback OpenSSL would prompt on the terminal for an encrypted key.
+            ssl.create_default_context().load_cert_chain(params["client_cert"], params.get("client_key"), password=lambda: b"")
+        except (ssl.SSLError, OSError) as exc:
+            raise ValueError("client_cert and client_key: %s cannot be loaded as a client certificate and its key: %s"
+                             % (", ".join(p for p in (params["client_cert"], params.get("client_key")) if p), exc))
+    if params.get("impersonate_groups") and not params.get("impersonate_user"):
+        # The apiserver refuses groups without a user, object by object.
+        raise ValueError("impersonate_groups: needs impersonate_user")
     if params.get("host"):
         cfg.host = params["host"]
     if params.get("api_key"):
@@ -75,12 +99,13 @@ class Kube:
     def __init__(self, params, user_agent, pool_size=10):
         try:
             cfg = _configuration(params)
+            cfg.connection_pool_maxsize = pool_size
+            cfg.retries = False  # failures are reported per namespace, not retried blindly
+            # The client parses host and proxy here (urllib3's LocationParseError is a ValueError).
+            self.api = k8s_client.ApiClient(cfg)
         except (k8s_config.ConfigException, OSError, ValueError, TypeError) as exc:
             raise KubeError("cannot load the Kubernetes connection settings (kubeconfig, context, "
-                            "host): %s" % exc)
-        cfg.connection_pool_maxsize = pool_size
-        cfg.retries = False  # failures are reported per namespace, not retried blindly
-        self.api = k8s_client.ApiClient(cfg)
+                            "host, proxy): %s" % exc)
         self.api.user_agent = user_agent
         self._impersonation = HTTPHeaderDict()
         if params.get("impersonate_user"):
@@ -111,8 +136,11 @@ class Kube:
             raise KubeError("cannot reach the Kubernetes API at %s (set by host or kubeconfig): %s" % (
                 self.api.configuration.host, _first_line(exc)))
         if not 200 <= response.status <= 299:
-            raise KubeError(_api_message(response.status, response.reason, data),
-                            response.status, response.reason)
+            message = _api_message(response.status, response.reason, data)
+            if response.status == 401:
+                message += ("; the apiserver did not accept the identity given by api_key, client_cert and "
+                            "client_key, or kubeconfig")
+            raise KubeError(message, response.status, response.reason)
         return json.loads(data) if data else None
 
 

@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ssl
+
 from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import NAMES
 
 REGISTRY_OPTIONS = dict(
@@ -48,3 +50,14 @@ REGISTRY_TLS_ARG_SPEC = dict(
 REGISTRIES_ARG_SPEC = dict(
     registries=dict(type="list", elements="dict", options=REGISTRY_OPTIONS),
 )
+
+
+def check_registry_tls(params):
+    """ValueError unless registry_ca_path, when set, is a CA file: checked up front, because a run
+    that contacts no registry would otherwise accept a wrong path until the day one does."""
+    path = params.get("registry_ca_path")
+    if path:
+        try:
+            ssl.create_default_context(cafile=path)
+        except (OSError, ValueError) as exc:
+            raise ValueError("registry_ca_path: %s cannot be used as a CA file: %s" % (path, getattr(exc, "strerror", None) or exc))

@@ -224,7 +224,7 @@ class _Transport:
             try:
                 ssl.create_default_context(cafile=self.ca_path)
             except OSError as exc:
-                raise RegistryConnectionError("ca_path %s cannot be used as a CA file: %s"
+                raise RegistryConnectionError("registry_ca_path: %s cannot be used as a CA file: %s"
                                               % (self.ca_path, exc.strerror or exc)) from None
 
     def send(self, method, url, headers):

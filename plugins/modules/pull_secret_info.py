@@ -84,6 +84,8 @@ notes:
     with O(pod) one LIST of the pod's events. When a Secret is missing, one LIST of Secret names
     (metadata only) across namespaces tells where it is, if the identity may list Secrets there.
   - An image that the kubelet cannot parse is reported with its verdict, not as a failure.
+  - A Secret or ServiceAccount that cannot be read (HTTP 403) is reported in the verdict. When the
+    apiserver cannot be reached or does not accept the identity (HTTP 401), the task fails.
 seealso:
   - module: regcred.k8s.registry_pull_secret
   - module: regcred.k8s.sa_image_pull_secrets
@@ -282,7 +284,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import A
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_TLS_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_TLS_ARG_SPEC, check_registry_tls
 from ansible_collections.regcred.k8s.plugins.module_utils.registry import RegistryError, head_manifest
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import METADATA_ONLY
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
@@ -309,6 +311,7 @@ def argument_spec():
 def validate(params):
     """Every check that needs no I/O."""
     check_dns_label(params["namespace"], "namespace")
+    check_registry_tls(params)
     if params["pod"] is not None:
         check_dns_subdomain(params["pod"], "pod")
         return
@@ -352,7 +355,9 @@ class Inspection:
         try:
             found = self.kube.request("GET", "/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % name},
                                       accept=METADATA_ONLY)
-        except KubeError:
+        except KubeError as exc:
+            if exc.fatal:
+                raise
             return None
         # An empty metadata-only list comes back as "items": null.
         return sorted(i["metadata"]["namespace"] for i in found["items"] or [] if i["metadata"]["namespace"] != self.namespace)
@@ -375,6 +380,8 @@ class Inspection:
         try:
             secret = self.get("secrets", name)
         except KubeError as exc:
+            if exc.fatal:
+                raise
             report["problem"] = "cannot read Secret %s: %s" % (name, exc)
             self.loaded[name] = (None, {})
             return report
@@ -458,6 +465,8 @@ class Inspection:
         try:
             account = self.get("serviceaccounts", name)
         except KubeError as exc:
+            if exc.fatal:
+                raise
             return None, "cannot read the ServiceAccount %s: %s" % (name, exc)
         if account is None:
             return None, ("the ServiceAccount %s does not exist in namespace %s, so pods that use it are rejected"
@@ -470,6 +479,8 @@ class Inspection:
         try:
             items = self.kube.request("GET", self.path("events"), query)["items"]
         except KubeError as exc:
+            if exc.fatal:
+                raise
             self.warnings.append("events: cannot list the pod's events: %s" % exc)
             return []
         found = []

@@ -221,7 +221,8 @@ from ansible_collections.regcred.k8s.plugins.module_utils import minting
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import (REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC,
+                                                                                  check_registry_tls)
 
 
 def argument_spec():
@@ -240,6 +241,7 @@ def validate(params):
     """Every check that needs no network; returns (refresh_before, sources)."""
     if not params["registries"]:
         raise ValueError("registries: list at least one registry")
+    check_registry_tls(params)
     return parse_duration(params["refresh_before"], "refresh_before"), minting.sources(params["registries"])
 
 

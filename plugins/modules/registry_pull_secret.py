@@ -285,7 +285,8 @@ from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
     RUN_ARG_SPEC, finish, record_outcomes, retry_on_conflict, run_all)
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import (REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC,
+                                                                                  check_registry_tls)
 from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import SecretStore
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
@@ -321,6 +322,7 @@ def validate(params):
             raise ValueError("annotations: %s is written by this module and cannot be set" % key)
     if not 1 <= params["parallel"] <= 100:
         raise ValueError("parallel: must be between 1 and 100")
+    check_registry_tls(params)
     if params["from_secret"]:
         check_dns_subdomain(params["from_secret"]["name"], "from_secret.name")
     if params["state"] == "present" and not params["from_secret"] and not params["registries"]:

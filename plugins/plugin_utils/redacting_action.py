@@ -2,7 +2,7 @@
 # Copyright: regcred.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The action behind every module of this collection: run the module, but keep its secrets out
-of ANSIBLE_DEBUG output.
+of ANSIBLE_DEBUG output, and name the entry of ``registries`` that is not a dictionary.
 
 With ANSIBLE_DEBUG set, ansible-core prints each module's raw arguments ("done with
 _execute_module (...)") and the module's raw output, whatever ``no_log`` says. While our module
@@ -18,6 +18,7 @@ import contextlib
 import json
 import re
 
+from ansible.module_utils.common.validation import check_type_dict
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -83,12 +84,36 @@ def redacted_debug(values):
         del display.debug
 
 
+def registries_problem(args):
+    """The message for an entry of ``registries`` that cannot become a dictionary, or None.
+
+    ansible-core fails such a task with a bare "dictionary requested, could not parse JSON or
+    key=value", naming no option: it lists no_log values (_list_no_log_values in
+    module_utils/common/parameters.py) before it checks types. The entry itself is not shown; it
+    may hold a password.
+    """
+    registries = args.get("registries")
+    entries = [registries] if isinstance(registries, str) else registries
+    for index, item in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(item, str):
+            try:
+                check_type_dict(item)
+            except TypeError:
+                return ("registries[%d]: each entry must be a dictionary with a provider, such as "
+                        "{provider: basic, server: ..., username: ..., password: ...}, not a string" % index)
+    return None
+
+
 class RedactingAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         result = super(RedactingAction, self).run(tmp, task_vars)
+        problem = registries_problem(self._task.args)
+        if problem:
+            result.update(failed=True, changed=False, msg=problem)
+            return result
         with redacted_debug(secret_values(self._task.args)):
             result.update(self._execute_module(module_args=self._task.args, task_vars=task_vars))
         return result

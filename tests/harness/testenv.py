@@ -178,24 +178,22 @@ def start_playbook(env, playbook, kubeconfig=None):
                             text=True, env=_ansible_env(env, kubeconfig))
 
 
-def run_task(env, module, args, tmp_path, check=False, diff=False, verbosity=0, extra_env=None,
-             kubeconfig=None, no_log=False):
-    """Run one task of ``module`` with ``args`` on localhost, the way a user's playbook does."""
+def _save_task(content, result_file):
+    return {"name": "save the result", "ansible.builtin.copy": {"content": content, "dest": str(result_file), "mode": "0600"},
+            "check_mode": False, "diff": False}
+
+
+def _run_play(env, tasks, tmp_path, check=False, diff=False, verbosity=0, extra_env=None, kubeconfig=None):
+    """Run ``tasks(result_file)`` in a play on localhost; one of them saves the result to check."""
     import json  # pylint: disable=import-outside-toplevel
     import sys  # pylint: disable=import-outside-toplevel
     import yaml  # pylint: disable=import-outside-toplevel
 
-    task = {"name": "task under test", module: args, "register": "out", "ignore_errors": True}
-    if no_log:
-        task["no_log"] = True
     result_file = Path(tmp_path) / "result.json"
     result_file.unlink(missing_ok=True)
-    save = {"name": "save the result", "ansible.builtin.copy": {
-        "content": "{{ out | to_json }}", "dest": str(result_file), "mode": "0600"},
-        "check_mode": False, "diff": False}
     play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
              "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [task, save]}]
+             "tasks": tasks(result_file)}]
     playbook = Path(tmp_path) / "play.yml"
     playbook.write_text(yaml.safe_dump(play))
     options = (["--check"] if check else []) + (["--diff"] if diff else []) + (["-" + "v" * verbosity] if verbosity else [])
@@ -206,6 +204,35 @@ def run_task(env, module, args, tmp_path, check=False, diff=False, verbosity=0, 
     except (OSError, ValueError) as exc:
         raise AssertionError(f"no task result ({exc}):\n{proc.stdout}\n{proc.stderr}")
     return TaskRun(result, proc.stdout, proc.stderr, proc.returncode)
+
+
+def run_task(env, module, args, tmp_path, no_log=False, **options):
+    """Run one task of ``module`` with ``args`` on localhost, the way a user's playbook does.
+    ``options``: check, diff, verbosity, extra_env, kubeconfig."""
+    task = {"name": "task under test", module: args, "register": "out", "ignore_errors": True}
+    if no_log:
+        task["no_log"] = True
+    return _run_play(env, lambda result_file: [task, _save_task("{{ out | to_json }}", result_file)], tmp_path, **options)
+
+
+def run_role(env, role, role_vars, tmp_path, **options):
+    """Include ``role`` with ``role_vars`` on localhost. The result is that of the task that failed,
+    with its name in ``failed_task``, or ``{"failed": false}`` when the role ran through. ignore_errors
+    does not reach into an included role, so a rescue keeps the failure."""
+    def tasks(result_file):
+        include = {"name": "role under test", "ansible.builtin.include_role": {"name": role}, "vars": role_vars}
+        failure = "{{ ansible_failed_result | combine({'failed_task': ansible_failed_task.name}) | to_json }}"
+        return [{"block": [include, _save_task('{"failed": false}', result_file)],
+                 "rescue": [_save_task(failure, result_file)]}]
+    return _run_play(env, tasks, tmp_path, **options)
+
+
+def secret_forms(value):
+    """A secret and the encodings it could leak in; shorter ones would match by chance."""
+    import base64  # pylint: disable=import-outside-toplevel
+    raw = value.encode()
+    found = {value, base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    return {f for f in found if len(f) >= 8}
 
 
 def wait_for_default(admin, namespace, timeout=30):

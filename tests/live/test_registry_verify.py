@@ -147,7 +147,7 @@ def test_validate_certs_false_needs_no_ca(env, kind):
 def test_unreadable_ca_path(env, tmp_path):
     missing = tmp_path / "missing.crt"
     result = failed(env, registry.verify(login(env, "basic"), MintContext(ca_path=str(missing))))
-    assert result == (False, None, "ca_path %s cannot be used as a CA file: No such file or directory" % missing)
+    assert result == (False, None, "registry_ca_path: %s cannot be used as a CA file: No such file or directory" % missing)
 
 
 def test_head_manifest_returns_the_digest(env, kind):

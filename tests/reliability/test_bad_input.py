@@ -1,15 +1,27 @@
-"""Bad input matrix: every case fails with a message that names the field, shows no Python
-traceback, and makes no write request to the apiserver (read from its audit log)."""
+"""Bad input matrix, for every module and every role: each case fails with a message that names
+the field or role variable, shows no Python traceback and no secret value given in the case, makes
+no write request to the apiserver (read from its audit log) and, for registry_credentials, leaves
+the auth file already at ``dest`` byte for byte as it was."""
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 import testenv
+from ansible_collections.regcred.k8s.plugins.plugin_utils.redacting_action import secret_values
 
 PULL = "regcred.k8s.registry_pull_secret"
 SA = "regcred.k8s.sa_image_pull_secrets"
+INFO = "regcred.k8s.pull_secret_info"
+CREDS = "regcred.k8s.registry_credentials"
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+# The auth file a user already has at dest: a login that no failed run may lose.
+KEPT_LOGIN = "kept:kept-password-0123456789"
+KEPT = json.dumps({"auths": {"kept.example.com": {"auth": base64.b64encode(KEPT_LOGIN.encode()).decode()}},
+                   "credHelpers": {"gcr.io": "gcloud"}}, indent=1).encode()
 
 
 def entry(base, over):
@@ -40,7 +52,7 @@ def config(doc):
     return {"provider": "docker_config", "content": json.dumps(doc)}
 
 
-# (module, args over the base, text the message must contain)
+# (module, args over the base, text the message must contain[, auth file found at dest before the run])
 CASES = {
     "name-not-dns": (PULL, {"name": "Bad_Name"}, "name:"),
     "name-too-long": (PULL, {"name": "x" * 254}, "name:"),
@@ -105,39 +117,293 @@ CASES = {
                                  "namespace_selector"),
     "selector-syntax": (PULL, {"namespaces": None, "namespace_selector": "a in (b"}, "namespace_selector"),
     "apiserver-unreachable": (PULL, {"host": "https://127.0.0.1:1", "api_key": "x"}, "host"),
-    "apiserver-untrusted-tls": (PULL, {"host": "KUBE_HOST", "api_key": "x", "ca_cert": "REGISTRY_CA_WRONG"}, "host"),
+    "apiserver-untrusted-tls": (PULL, {"host": "KUBE_HOST", "api_key": "x", "ca_cert": "WRONG_CA"}, "host"),
     "sa-no-secrets": (SA, {"secrets": []}, "secrets"),
     "sa-bad-secret-name": (SA, {"secrets": ["Bad_Name"]}, "secrets[0]"),
     "sa-bad-account": (SA, {"service_accounts": ["bad name"]}, "service_accounts[0]"),
     "sa-wait-negative": (SA, {"wait_timeout": -1}, "wait_timeout"),
     "sa-bad-state": (SA, {"state": "sometimes"}, "state"),
     "sa-exclusive": (SA, {"all_service_accounts": True}, "mutually exclusive"),
+    "info-no-namespace": (INFO, {"namespace": None}, "namespace"),
+    "info-namespace-upper": (INFO, {"namespace": "UPPER"}, "namespace"),
+    "info-neither-pod-nor-image": (INFO, {"image": None}, "pod, image"),
+    "info-pod-and-image": (INFO, {"pod": "web"}, "pod|image"),
+    "info-pod-and-service-account": (INFO, {"image": None, "pod": "web", "service_account": "builder"},
+                                     "pod|service_account"),
+    "info-pod-bad-name": (INFO, {"image": None, "pod": "Bad_Pod"}, "pod:"),
+    "info-pod-missing": (INFO, {"image": None, "pod": "nope-missing"}, "pod:"),
+    "info-image-empty": (INFO, {"image": []}, "image"),
+    "info-image-invalid": (INFO, {"image": "UPPER/App:1"}, "image:"),
+    "info-image-second-invalid": (INFO, {"image": ["nginx", "a b"]}, "image[1]"),
+    "info-image-not-string": (INFO, {"image": [{"name": "nginx"}]}, "image"),
+    "info-service-account-bad": (INFO, {"service_account": "Bad_SA"}, "service_account"),
+    "info-check-pull-not-bool": (INFO, {"check_pull": "perhaps"}, "check_pull"),
+    "info-registry-validate-certs-not-bool": (INFO, {"registry_validate_certs": "perhaps"}, "registry_validate_certs"),
+    "info-registry-ca-missing": (INFO, {"check_pull": True, "registry_ca_path": "/nonexistent/ca.pem"}, "registry_ca_path"),
+    "info-kubeconfig-missing": (INFO, {"kubeconfig": "/nonexistent/kubeconfig"}, "kubeconfig"),
+    "info-context-unknown": (INFO, {"context": "no-such-context"}, "context"),
+    "info-apiserver-unreachable": (INFO, {"host": "https://127.0.0.1:1", "api_key": "api-key-0123456789"}, "host"),
+    "info-api-key-refused": (INFO, {"host": "KUBE_HOST", "ca_cert": "KUBE_CA", "api_key": "wrong-api-key-0123456789"},
+                             "api_key"),
+    "info-ca-cert-missing": (INFO, {"host": "KUBE_HOST", "api_key": "api-key-0123456789", "ca_cert": "/nonexistent/ca.pem"},
+                             "ca_cert"),
+    "info-client-cert-without-key": (INFO, {"host": "KUBE_HOST", "ca_cert": "KUBE_CA", "client_cert": "KUBE_CA"},
+                                     "client_cert and client_key"),
+    "info-proxy-not-url": (INFO, {"proxy": "not a url"}, "proxy"),
+    "info-impersonate-groups-alone": (INFO, {"impersonate_groups": ["auditors"]}, "impersonate_user"),
+    "info-validate-certs-not-bool": (INFO, {"validate_certs": "perhaps"}, "validate_certs"),
+    "creds-no-registries": (CREDS, {"registries": None}, "registries"),
+    "creds-empty-registries": (CREDS, {"registries": []}, "registries"),
+    "creds-registry-not-dict": (CREDS, {"registries": ["registry.example.com"]}, "registries"),
+    "creds-unknown-provider": (CREDS, {"registries": [{"provider": "quay"}]}, "provider"),
+    "creds-unknown-option": (CREDS, {"registries": [basic(token="token-0123456789")]}, "token"),
+    "creds-basic-no-password": (CREDS, {"registries": [basic(password=None)]}, "registries[0].password"),
+    "creds-second-entry-bad": (CREDS, {"registries": [basic(), basic(server="other.example.com", username="a:b")]},
+                               "registries[1].username"),
+    "creds-duplicate-server": (CREDS, {"registries": [basic(), basic(server="https://registry.example.com")]},
+                               "registries[1]"),
+    "creds-docker-config-missing-file": (CREDS, {"registries": [{"provider": "docker_config", "path": "/nonexistent/c.json"}]},
+                                         "registries[0].path"),
+    "creds-docker-config-not-json": (CREDS, {"registries": [{"provider": "docker_config", "content": "{auths"}]},
+                                     "registries[0].content"),
+    "creds-ecr-no-region": (CREDS, {"registries": [ecr(region=None)]}, "registries[0].region"),
+    "creds-ecr-bad-account": (CREDS, {"registries": [ecr(registry_ids=["12"])]}, "registries[0].registry_ids"),
+    "creds-gcr-truncated-key": (CREDS, {"registries": [gcr(service_account_key='{"type": "service_account", "priv')]},
+                                "registries[0].service_account_key"),
+    "creds-acr-no-tenant": (CREDS, {"registries": [acr(tenant_id=None)]}, "registries[0].tenant_id"),
+    "creds-refresh-garbage": (CREDS, {"refresh_before": "soon"}, "refresh_before"),
+    "creds-refresh-negative": (CREDS, {"refresh_before": "-1h"}, "refresh_before"),
+    "creds-refresh-list": (CREDS, {"refresh_before": ["1h"]}, "refresh_before"),
+    "creds-return-secrets-without-no-log": (CREDS, {"return_secrets": None}, "return_secrets"),
+    "creds-return-secrets-not-bool": (CREDS, {"return_secrets": "perhaps"}, "return_secrets"),
+    "creds-verify-not-bool": (CREDS, {"verify": "perhaps"}, "verify"),
+    "creds-dest-directory": (CREDS, {"dest": "DEST_DIR"}, "dest:"),
+    "creds-dest-under-a-file": (CREDS, {"dest": "UNDER_DEST"}, "dest:"),
+    "creds-dest-truncated": (CREDS, {}, "dest:", KEPT[:-3]),
+    "creds-dest-not-object": (CREDS, {}, "dest:", b"[]"),
+    "creds-dest-auths-not-object": (CREDS, {}, "dest:", b'{"auths": []}'),
+    "creds-dest-too-large": (CREDS, {}, "dest:", b" " * (4 * 1024 * 1024 + 1)),
+    "creds-verify-refused": (CREDS, {"verify": True, "registry_ca_path": "REGISTRY_CA", "registries": [basic(
+        server="REGISTRY_BASIC", username="REGISTRY_USER", password="wrong-password-0123456789")]}, "verify:"),
+    "creds-registry-ca-missing": (CREDS, {"verify": True, "registry_ca_path": "/nonexistent/ca.pem", "registries": [basic(
+        server="REGISTRY_BASIC", username="REGISTRY_USER", password="wrong-password-0123456789")]}, "registry_ca_path"),
 }
 
 
-def arguments(env, module, over, tmp_path, namespace):
-    base = {"namespaces": [namespace]}
-    if module == PULL:
-        base.update({"name": "regcred", "registries": [basic()]})
-    else:
-        base.update({"secrets": ["regcred"], "service_accounts": ["default"]})
-    args = dict(base, **over)
-    if args.get("host") == "KUBE_HOST":
-        # A CA that did not sign the apiserver's certificate.
-        wrong_ca = tmp_path / "other-ca.pem"
-        import trustme  # pylint: disable=import-outside-toplevel
-        trustme.CA().cert_pem.write_to_path(str(wrong_ca))
-        args.update(host=env["REGCRED_KUBE_HOST"], ca_cert=str(wrong_ca))
-    return {k: v for k, v in args.items() if v is not None}
+def wrong_ca(tmp_path):
+    """A CA that did not sign the apiserver's certificate."""
+    import trustme  # pylint: disable=import-outside-toplevel
+    path = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def places(env, tmp_path, namespace):
+    """What the placeholders in the cases stand for in this run."""
+    dest = tmp_path / "home" / "config.json"
+    return {
+        "NAMESPACE": lambda: namespace,
+        "KUBE_HOST": lambda: env["REGCRED_KUBE_HOST"],
+        "KUBE_CA": lambda: env["REGCRED_KUBE_CA"],
+        "WRONG_CA": lambda: wrong_ca(tmp_path),
+        "REGISTRY_BASIC": lambda: env["REGCRED_REGISTRY_BASIC"],
+        "REGISTRY_USER": lambda: env["REGCRED_REGISTRY_USER"],
+        "REGISTRY_CA": lambda: env["REGCRED_REGISTRY_CA"],
+        "DEST": lambda: str(dest),
+        "DEST_DIR": lambda: str(dest.parent),
+        "UNDER_DEST": lambda: str(dest / "config.json"),
+    }
+
+
+def resolve(value, found):
+    """``value`` with every placeholder string replaced, at any depth; keys whose value is None
+    are left out, so that a case can remove an option of the base."""
+    if isinstance(value, dict):
+        return {k: resolve(v, found) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [resolve(v, found) for v in value]
+    if isinstance(value, str) and value in found:
+        return found[value]()
+    return value
+
+
+def arguments(module, over):
+    base = {
+        PULL: {"namespaces": ["NAMESPACE"], "name": "regcred", "registries": [basic()]},
+        SA: {"namespaces": ["NAMESPACE"], "secrets": ["regcred"], "service_accounts": ["default"]},
+        INFO: {"namespace": "NAMESPACE", "image": ["registry.example.com/app:1"]},
+        # Without the bad value, this run would write dest, so a case the module wrongly accepts shows.
+        CREDS: {"registries": [basic()], "return_secrets": False, "dest": "DEST"},
+    }[module]
+    return dict(base, **over)
+
+
+def snapshot(directory):
+    """Every file under ``directory`` and its bytes, but the lock file, which stays by design."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file() and not p.name.endswith(".lock")}
+
+
+def assert_refused(run, text, secrets, audit, namespace=None):
+    """The checks every case makes: refused, the field named, no traceback, no secret, no write."""
+    assert run.failed, run.result
+    # A task with a loop says "One or more items failed"; each item says why.
+    messages = [run.result["msg"]] + [r.get("msg", "") for r in run.result.get("results", [])]
+    assert any(text in m for m in messages), messages
+    shown = run.stdout + run.stderr + json.dumps(run.result)
+    assert "Traceback" not in shown
+    needles = set()
+    for value in secrets:
+        needles |= testenv.secret_forms(value)
+    assert not [n[:6] + "..." for n in needles if n in shown]
+    assert audit.writes(namespace=namespace) == 0
+    assert audit.writes(user_agent="kubectl", namespace=namespace) == 0
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_names_the_field_and_writes_nothing(env, make_namespace, tmp_path, case):
-    module, over, field = CASES[case]
+    module, over, field = CASES[case][:3]
     namespace = make_namespace("bad")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.json").write_bytes(CASES[case][3] if len(CASES[case]) > 3 else KEPT)
+    before = snapshot(home)
+    args = resolve(arguments(module, over), places(env, tmp_path, namespace))
     audit = testenv.AuditLog(env)
-    run = testenv.run_task(env, module, arguments(env, module, over, tmp_path, namespace), tmp_path)
-    assert run.failed, run.result
-    assert field in run.result["msg"], run.result["msg"]
-    assert "Traceback" not in run.stdout + run.stderr + run.result["msg"]
-    assert audit.writes(namespace=namespace) == 0
+    run = testenv.run_task(env, module, args, tmp_path)
+    assert_refused(run, field, secret_values(args) | {KEPT_LOGIN}, audit, namespace)
+    assert snapshot(home) == before
+
+
+def role_base(env, role):
+    """Variables with which each role runs through (test_role_base_is_accepted), so that a bad
+    value a role wrongly accepts would write to the cluster."""
+    return {
+        "ecr_pull_secret": {"ecr_pull_secret_namespaces": ["NAMESPACE"], "ecr_pull_secret_region": env["REGCRED_AWS_REGION"],
+                            "ecr_pull_secret_access_key": "AKIAROLECASE", "ecr_pull_secret_secret_key": "aws-secret-0123456789",
+                            "ecr_pull_secret_endpoint_url": env["AWS_ENDPOINT_URL_ECR"], "ecr_pull_secret_verify": False},
+        "gcr_pull_secret": {"gcr_pull_secret_namespaces": ["NAMESPACE"], "gcr_pull_secret_auth": "json_key",
+                            "gcr_pull_secret_service_account_key_file": env["REGCRED_GCP_KEY_FILE"],
+                            "gcr_pull_secret_verify": False},
+        "acr_pull_secret": {"acr_pull_secret_namespaces": ["NAMESPACE"], "acr_pull_secret_servers": [env["REGCRED_AZURE_REGISTRY"]],
+                            "acr_pull_secret_tenant_id": env["REGCRED_AZURE_TENANT_ID"],
+                            "acr_pull_secret_client_id": env["REGCRED_AZURE_CLIENT_ID"],
+                            "acr_pull_secret_client_secret": env["REGCRED_AZURE_CLIENT_SECRET"],
+                            "acr_pull_secret_authority_host": env["REGCRED_AZURE_AUTHORITY"],
+                            "acr_pull_secret_registry_ca_path": env["REGCRED_AZURE_CA"], "acr_pull_secret_verify": False},
+        "dockerhub_pull_secret": {"dockerhub_pull_secret_namespaces": ["NAMESPACE"], "dockerhub_pull_secret_username": "ci-bot",
+                                  "dockerhub_pull_secret_password": "hub-password-0123456789",
+                                  "dockerhub_pull_secret_verify": False},
+        "pull_secrets": {"pull_secrets_secrets": [{"name": "regcred", "namespaces": ["NAMESPACE"], "registries": [basic()]}],
+                         "pull_secrets_verify": False},
+        "refresh_cronjob": {"refresh_cronjob_namespace": "NAMESPACE", "refresh_cronjob_target_namespaces": ["NAMESPACE"],
+                            "refresh_cronjob_image": "registry.example.com/regcred-ee:1.0",
+                            "refresh_cronjob_kubectl": env["REGCRED_KUBECTL"], "refresh_cronjob_kubeconfig": env["KUBECONFIG"],
+                            "refresh_cronjob_manifest_path": "MANIFESTS"},
+    }[role]
+
+
+def entry_of(**over):
+    return entry({"name": "regcred", "namespaces": ["NAMESPACE"], "registries": [basic()]}, over)
+
+
+# (role, its variables over the base, text the message must contain: the variable's name)
+ROLE_CASES = {
+    "ecr-state-choice": ("ecr_pull_secret", {"ecr_pull_secret_state": "gone"}, "ecr_pull_secret_state"),
+    "ecr-namespaces-dict": ("ecr_pull_secret", {"ecr_pull_secret_namespaces": {"team": "a"}}, "ecr_pull_secret_namespaces"),
+    "ecr-all-namespaces-not-bool": ("ecr_pull_secret", {"ecr_pull_secret_all_namespaces": "perhaps"},
+                                    "ecr_pull_secret_all_namespaces"),
+    "ecr-registry-ids-dict": ("ecr_pull_secret", {"ecr_pull_secret_registry_ids": {"id": "123456789012"}},
+                              "ecr_pull_secret_registry_ids"),
+    "ecr-no-namespace-selection": ("ecr_pull_secret", {"ecr_pull_secret_namespaces": []}, "ecr_pull_secret_namespaces"),
+    "ecr-no-region": ("ecr_pull_secret", {"ecr_pull_secret_region": ""}, "ecr_pull_secret_region"),
+    "gcr-auth-choice": ("gcr_pull_secret", {"gcr_pull_secret_auth": "token_exchange"}, "gcr_pull_secret_auth"),
+    "gcr-servers-dict": ("gcr_pull_secret", {"gcr_pull_secret_servers": {"gcr.io": True}}, "gcr_pull_secret_servers"),
+    "gcr-verify-not-bool": ("gcr_pull_secret", {"gcr_pull_secret_verify": "perhaps"}, "gcr_pull_secret_verify"),
+    "gcr-no-key": ("gcr_pull_secret", {"gcr_pull_secret_service_account_key_file": ""},
+                   "gcr_pull_secret_service_account_key_file"),
+    "acr-auth-choice": ("acr_pull_secret", {"acr_pull_secret_auth": "json_key"}, "acr_pull_secret_auth"),
+    "acr-labels-list": ("acr_pull_secret", {"acr_pull_secret_labels": ["team=a"]}, "acr_pull_secret_labels"),
+    "acr-no-servers": ("acr_pull_secret", {"acr_pull_secret_servers": []}, "acr_pull_secret_servers"),
+    "acr-no-client-secret": ("acr_pull_secret", {"acr_pull_secret_client_secret": ""}, "acr_pull_secret_client_secret"),
+    "acr-no-tenant": ("acr_pull_secret", {"acr_pull_secret_tenant_id": ""}, "acr_pull_secret_tenant_id"),
+    "dockerhub-state-choice": ("dockerhub_pull_secret", {"dockerhub_pull_secret_state": "gone"}, "dockerhub_pull_secret_state"),
+    "dockerhub-service-accounts-dict": ("dockerhub_pull_secret", {"dockerhub_pull_secret_service_accounts": {"a": "b"}},
+                                        "dockerhub_pull_secret_service_accounts"),
+    "dockerhub-create-not-bool": ("dockerhub_pull_secret", {"dockerhub_pull_secret_create_service_accounts": "perhaps"},
+                                  "dockerhub_pull_secret_create_service_accounts"),
+    "dockerhub-no-password": ("dockerhub_pull_secret", {"dockerhub_pull_secret_password": ""}, "dockerhub_pull_secret_password"),
+    "dockerhub-no-username": ("dockerhub_pull_secret", {"dockerhub_pull_secret_username": ""}, "dockerhub_pull_secret_username"),
+    "pull-secrets-missing": ("pull_secrets", {"pull_secrets_secrets": None}, "pull_secrets_secrets"),
+    "pull-secrets-not-list": ("pull_secrets", {"pull_secrets_secrets": "regcred"}, "pull_secrets_secrets"),
+    "pull-secrets-entry-no-name": ("pull_secrets", {"pull_secrets_secrets": [entry_of(name=None)]}, "pull_secrets_secrets"),
+    "pull-secrets-entry-state-choice": ("pull_secrets", {"pull_secrets_secrets": [entry_of(state="gone")]},
+                                        "pull_secrets_secrets"),
+    "pull-secrets-entry-unknown-key": ("pull_secrets", {"pull_secrets_secrets": [entry_of(namespace="NAMESPACE")]},
+                                       "pull_secrets_secrets"),
+    "pull-secrets-from-secret-no-namespace": ("pull_secrets", {"pull_secrets_secrets": [entry_of(
+        registries=None, from_secret={"name": "central"})]}, "pull_secrets_secrets"),
+    "pull-secrets-entry-merge-not-bool": ("pull_secrets", {"pull_secrets_secrets": [entry_of(merge="perhaps")]},
+                                          "pull_secrets_secrets"),
+    "pull-secrets-entry-both-sources": ("pull_secrets", {"pull_secrets_secrets": [entry_of(
+        from_secret={"name": "central", "namespace": "kube-public"})]}, "pull_secrets_secrets[0]"),
+    "pull-secrets-entry-no-namespaces": ("pull_secrets", {"pull_secrets_secrets": [entry_of(namespaces=None)]},
+                                         "pull_secrets_secrets[0]"),
+    "pull-secrets-state-choice": ("pull_secrets", {"pull_secrets_state": "gone"}, "pull_secrets_state"),
+    "pull-secrets-labels-list": ("pull_secrets", {"pull_secrets_labels": ["team=a"]}, "pull_secrets_labels"),
+    "cronjob-state-choice": ("refresh_cronjob", {"refresh_cronjob_state": "gone"}, "refresh_cronjob_state"),
+    "cronjob-pull-policy-choice": ("refresh_cronjob", {"refresh_cronjob_image_pull_policy": "Sometimes"},
+                                   "refresh_cronjob_image_pull_policy"),
+    "cronjob-env-list": ("refresh_cronjob", {"refresh_cronjob_env": ["AWS_REGION=eu-west-1"]}, "refresh_cronjob_env"),
+    "cronjob-suspend-not-bool": ("refresh_cronjob", {"refresh_cronjob_suspend": "perhaps"}, "refresh_cronjob_suspend"),
+    "cronjob-apply-not-bool": ("refresh_cronjob", {"refresh_cronjob_apply": "perhaps"}, "refresh_cronjob_apply"),
+    "cronjob-no-image": ("refresh_cronjob", {"refresh_cronjob_image": ""}, "refresh_cronjob_image"),
+    "cronjob-bad-name": ("refresh_cronjob", {"refresh_cronjob_name": "Bad_Name"}, "refresh_cronjob_name"),
+    "cronjob-bad-schedule": ("refresh_cronjob", {"refresh_cronjob_schedule": "every hour"}, "refresh_cronjob_schedule"),
+}
+
+
+def role_secrets(role, role_vars):
+    """The values given to the role's no_log variables, and to no_log options inside them."""
+    options = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    found = {json.dumps(v) if not isinstance(v, str) else v for k, v in role_vars.items()
+             if (options.get(k) or {}).get("no_log") and v}
+    return found | secret_values(role_vars)
+
+
+def remove_rendered(env, tmp_path):
+    """Delete what refresh_cronjob applied: its ClusterRoles and bindings outlive the namespace."""
+    if (tmp_path / "manifests.yml").exists():
+        testenv.kubectl(env, "delete", "--ignore-not-found", "-f", str(tmp_path / "manifests.yml"))
+
+
+def role_run(env, tmp_path, namespace, role, over):
+    found = dict(places(env, tmp_path, namespace), MANIFESTS=lambda: str(tmp_path / "manifests.yml"))
+    role_vars = resolve(dict(role_base(env, role), **over), found)
+    return role_vars, testenv.run_role(env, "regcred.k8s." + role, role_vars, tmp_path)
+
+
+@pytest.mark.parametrize("case", sorted(ROLE_CASES))
+def test_bad_role_variable_names_it_and_writes_nothing(env, make_namespace, tmp_path, case):
+    role, over, variable = ROLE_CASES[case]
+    namespace = make_namespace("badrole")
+    audit = testenv.AuditLog(env)
+    try:
+        role_vars, run = role_run(env, tmp_path, namespace, role, over)
+        # Roles may select namespaces by label and write cluster-wide objects: count every write.
+        assert_refused(run, variable, role_secrets(role, role_vars), audit)
+    finally:
+        remove_rendered(env, tmp_path)
+
+
+@pytest.mark.parametrize("role", sorted(set(case[0] for case in ROLE_CASES.values())))
+def test_role_base_is_accepted(env, make_namespace, tmp_path, role):
+    """The control for the role cases: without the bad value each role runs through and writes."""
+    namespace = make_namespace("baserole")
+    audit = testenv.AuditLog(env)
+    run = role_run(env, tmp_path, namespace, role, {})[1]
+    try:
+        assert not run.failed, run.result
+        assert audit.writes() + audit.writes(user_agent="kubectl") > 0
+    finally:
+        remove_rendered(env, tmp_path)

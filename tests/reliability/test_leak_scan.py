@@ -23,13 +23,6 @@ MODES = {
 }
 
 
-def forms(value):
-    """A secret and the encodings it could leak in."""
-    raw = value.encode()
-    found = {value, base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
-    return {f for f in found if len(f) >= 8}
-
-
 def scenarios(env, namespace):
     user, password = env["REGCRED_REGISTRY_USER"], env["REGCRED_REGISTRY_PASSWORD"]
     hub_password = "hub-" + secrets.token_urlsafe(16)
@@ -129,7 +122,7 @@ def test_no_secret_in_any_output(env, admin, make_namespace, tmp_path, mode):
     assert issued, "the scenarios should have made the local endpoints issue tokens"
     needles = set()
     for value in plain | issued | payloads(admin, namespace):
-        needles |= forms(value)
+        needles |= testenv.secret_forms(value)
     hits = scan(texts, needles)
     STATS["bytes"] += sum(len(text.encode()) for name, text in texts)
     STATS["secrets"] = STATS.get("secrets", 0) + len(needles)

@@ -1,5 +1,5 @@
 from ansible_collections.regcred.k8s.plugins.plugin_utils.redacting_action import (
-    MASK, SECRET_OPTIONS, redact, secret_values)
+    MASK, SECRET_OPTIONS, redact, registries_problem, secret_values)
 
 
 def test_secret_options_come_from_the_argument_specs():
@@ -24,3 +24,15 @@ def test_redact_masks_values_their_escaped_forms_and_credential_fields():
     out = redact(text, {"p4ss\nword"})
     assert "p4ss" not in out and "dTpw" not in out and "minted-token" not in out
     assert out.count(MASK) == 3
+
+
+def test_registries_problem_names_the_entry_that_is_no_dictionary_without_showing_it():
+    problem = registries_problem({"registries": [{"provider": "basic"}, "secret-looking-0123456789"]})
+    assert problem.startswith("registries[1]: ") and "secret-looking" not in problem
+    assert registries_problem({"registries": "registry.example.com"}).startswith("registries[0]: ")
+
+
+def test_registries_problem_leaves_what_ansible_converts_or_reports_itself():
+    assert registries_problem({"registries": [{"provider": "basic"}, "provider=basic server=a.io"]}) is None
+    assert registries_problem({"registries": [42]}) is None
+    assert registries_problem({"name": "x"}) is None
