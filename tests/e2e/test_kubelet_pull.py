@@ -16,6 +16,7 @@ import urllib.error
 from pathlib import Path
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 import testenv
 
@@ -165,6 +166,17 @@ def assert_refused(env, admin, node, namespace, kind, tmp_path, timings, label, 
     report = info(env, namespace, pod, tmp_path)
     assert not will_pull(report), report["verdict"]
     return report
+
+
+def test_the_node_authorizer_limits_the_kubelet_to_its_pods_secrets(env, admin, node, namespace):
+    """The kubelet reads pull Secrets as system:node:<name>, which Node authorization allows only
+    for Secrets that a pod bound to the node references."""
+    admin.create_namespaced_secret(namespace, {"metadata": {"name": "unrelated"}, "stringData": {"k": "v"}})
+    as_node = testenv.core_v1(env["REGCRED_NODE_KUBECONFIG"])
+    assert as_node.read_node(node).metadata.name == node
+    with pytest.raises(ApiException) as denied:
+        as_node.read_namespaced_secret("unrelated", namespace)
+    assert denied.value.status == 403
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRIES))

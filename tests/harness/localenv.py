@@ -5,7 +5,8 @@
                        the same, plus a node: containerd and a kubelet that run real pods
     localenv.py down   stop every process it started, by PID, and remove its data
     localenv.py env    print the path of env.sh
-    localenv.py status show what runs
+    localenv.py status show what runs (exit status 0 when all of it does; with --node, only
+                       when the environment has a node)
 
 Everything listens on 127.0.0.1 only. State lives in ``tests/output/localenv/`` (or
 ``$REGCRED_LOCALENV_DIR``): ``state.json`` (ports and PIDs), ``env.sh``, ``pki/`` and ``logs/``;
@@ -468,6 +469,7 @@ def write_env(paths, state, files):
     }
     if state.get("node"):
         values["REGCRED_NODE_NAME"] = nodes.NODE_NAME
+        values["REGCRED_NODE_KUBECONFIG"] = files["node_kubeconfig"]
     lines = ["# Written by scripts/localenv up; source it to reach the local environment."]
     lines += [f"export {k}={shlex.quote(str(v))}" for k, v in values.items()]
     paths.env.write_text("\n".join(lines) + "\n")
@@ -558,7 +560,8 @@ def down(paths):
         path.unlink(missing_ok=True)
 
 
-def status(paths):
+def status(paths, with_node=False):
+    """Exit status 0 when everything runs (and, with ``with_node``, the environment has a node)."""
     state = load_state(paths)
     if not state:
         print("down")
@@ -566,7 +569,8 @@ def status(paths):
     for name, info in state["processes"].items():
         print(f"{name:24} pid {info['pid']:>7}  {'running' if alive(info['pid'], info['argv']) else 'STOPPED'}")
     print(f"node: {nodes.NODE_NAME}" if state.get("node") else "node: none (scripts/localenv up --node starts one)")
-    return 0 if running(paths) else 1
+    current = running(paths)
+    return 0 if current and (current.get("node") or not with_node) else 1
 
 
 # single processes, for fault tests -----------------------------------------------------------
@@ -612,7 +616,7 @@ def main(argv):
     elif command == "env":
         print(paths.env)
     elif command == "status":
-        return status(paths)
+        return status(paths, with_node="--node" in argv[2:])
     else:
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2

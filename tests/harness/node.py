@@ -46,6 +46,11 @@ class NodePaths:
         self.cgroup_root = "/regcred-" + hashlib.sha256(str(self.base.resolve()).encode()).hexdigest()[:10]
 
     def make(self):
+        # A Unix socket path has at most 107 bytes; the kubelet's deepest is under device-plugins/.
+        deepest = self.kubelet_root / "device-plugins" / "kubelet.sock"
+        if len(str(deepest)) > 107:
+            raise RuntimeError(f"the node's socket paths would be too long under {self.base}; "
+                               "set REGCRED_LOCALENV_DIR to a shorter directory")
         for path in (self.containerd_root, self.containerd_state, self.certs_d, self.runc_root,
                      self.cni, self.kubelet_root, self.kubelet_certs, self.pod_logs):
             path.mkdir(parents=True, exist_ok=True)
