@@ -90,20 +90,21 @@ def start_pod(admin, node, namespace, ref, name="hello"):
     return time.monotonic()
 
 
-def outcome(admin, namespace, name, since, timeouts=OUTCOME_TIMEOUT):
-    """Wait until the kubelet has pulled and run the pod ("pulled", with its phase) or given up
-    pulling ("refused", with the waiting reason). Returns (outcome, detail, seconds)."""
-    deadline = since + timeouts
+def outcome(admin, namespace, name, since, timeout=OUTCOME_TIMEOUT):
+    """Wait until the kubelet has pulled and run the one-shot pod to its end ("pulled", with the
+    container's status) or given up pulling ("refused", with the waiting reason). Returns
+    (outcome, detail, seconds)."""
+    deadline = since + timeout
     while time.monotonic() < deadline:
         pod = admin.read_namespaced_pod(name, namespace)
-        if pod.status.phase in ("Running", "Succeeded"):
-            return "pulled", pod.status.phase, time.monotonic() - since
+        if pod.status.phase in ("Succeeded", "Failed"):
+            return "pulled", pod.status.container_statuses[0], time.monotonic() - since
         for status in pod.status.container_statuses or []:
             waiting = status.state.waiting
             if waiting and waiting.reason in PULL_FAILURES:
                 return "refused", waiting.reason, time.monotonic() - since
         time.sleep(0.2)
-    raise AssertionError(f"pod {namespace}/{name} neither ran nor failed to pull in {timeouts} s: "
+    raise AssertionError(f"pod {namespace}/{name} neither ran nor failed to pull in {timeout} s: "
                          f"{pod.status.phase}; events: {events(admin, namespace, name)}")
 
 
@@ -132,7 +133,7 @@ def info(env, namespace, pod, tmp_path):
     assert not done.failed, done.result
     assert env["REGCRED_REGISTRY_PASSWORD"] not in done.stdout + json.dumps(done.result)
     (report,) = done.result["images"]
-    return report
+    return report, done.result["events"]
 
 
 def will_pull(report):
@@ -140,14 +141,18 @@ def will_pull(report):
 
 
 def assert_pulls(env, admin, node, namespace, kind, tmp_path, timings, label, pod="hello"):
-    """The pod reaches Running or Succeeded, the kubelet says Pulled, and pull_secret_info agrees."""
+    """The pod runs the test image (by its digest) to exit code 0, the kubelet says Pulled, and
+    pull_secret_info agrees."""
     since = start_pod(admin, node, namespace, image(env, kind), pod)
-    result, detail, seconds = outcome(admin, namespace, pod, since)
-    assert result == "pulled", (detail, events(admin, namespace, pod))
+    result, status, seconds = outcome(admin, namespace, pod, since)
+    assert result == "pulled", (status, events(admin, namespace, pod))
+    assert status.state.terminated.exit_code == 0, status.state.terminated
+    assert status.image_id.endswith("@" + env["REGCRED_TEST_IMAGE_DIGEST"]), status.image_id
     pulled = wait_for_event(admin, namespace, pod, "Pulled")
     assert image(env, kind) in pulled[0]
     timings[label] = round(seconds, 2)
-    report = info(env, namespace, pod, tmp_path)
+    report, pull_events = info(env, namespace, pod, tmp_path)
+    assert pull_events == []
     assert will_pull(report), report["verdict"]
     assert report["pull"]["secret"] == "regcred"
     assert report["pull"]["digest"] == env["REGCRED_TEST_IMAGE_DIGEST"]
@@ -162,9 +167,10 @@ def assert_refused(env, admin, node, namespace, kind, tmp_path, timings, label, 
     timings[label] = round(seconds, 2)
     failed = wait_for_event(admin, namespace, pod, "Failed")
     assert any(REFUSALS[kind] in m for m in failed), failed
-    assert not any(r == "Pulled" for r, _ in events(admin, namespace, pod))
-    report = info(env, namespace, pod, tmp_path)
+    assert "Pulled" not in [event[0] for event in events(admin, namespace, pod)]
+    report, pull_events = info(env, namespace, pod, tmp_path)
     assert not will_pull(report), report["verdict"]
+    assert any(REFUSALS[kind] in e["message"] for e in pull_events if e["reason"] == "Failed"), pull_events
     return report
 
 
