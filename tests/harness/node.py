@@ -102,11 +102,20 @@ state = "{node.containerd_state}"
     return node.containerd_config
 
 
+def cgroup_hierarchies():
+    """The mounted cgroup hierarchies: /sys/fs/cgroup itself with cgroup v2 alone, else each v1
+    controller's mount (and the v2 one of a hybrid setup)."""
+    if (CGROUP_MOUNT / "cgroup.controllers").exists():
+        return [CGROUP_MOUNT]
+    if not CGROUP_MOUNT.is_dir():
+        return []
+    return [h for h in CGROUP_MOUNT.iterdir() if (h / "cgroup.procs").exists()]
+
+
 def make_cgroup_root(node):
     """The kubelet refuses a cgroup root that does not exist in every hierarchy."""
-    for hierarchy in CGROUP_MOUNT.iterdir():
-        if (hierarchy / "cgroup.procs").exists():
-            (hierarchy / node.cgroup_root.lstrip("/")).mkdir(exist_ok=True)
+    for hierarchy in cgroup_hierarchies():
+        (hierarchy / node.cgroup_root.lstrip("/")).mkdir(exist_ok=True)
 
 
 def write_kubelet_config(node, ports, ca):
@@ -177,7 +186,7 @@ def remove_cgroups(node):
     """Remove the environment's pod cgroups (empty once their containers are gone), in every
     hierarchy; returns how many directories went."""
     removed = 0
-    for hierarchy in CGROUP_MOUNT.iterdir() if CGROUP_MOUNT.is_dir() else ():
+    for hierarchy in cgroup_hierarchies():
         top = hierarchy / node.cgroup_root.lstrip("/")
         if not top.is_dir():
             continue
