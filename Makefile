@@ -1,13 +1,13 @@
 # Two commands for a new user:
 #   make demo   install what is needed, start the local environment, run playbooks/demo.yml
-#   make test   sanity, unit, environment and integration tests against the local environment
+#   make test   sanity, unit, environment, integration and end-to-end (kubelet) tests against the local environment
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 LINT_VENV ?= .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed
 
-.PHONY: demo test deps venv lint-venv up down lint docs sanity units environment live reliability integration changelog clean
+.PHONY: demo test deps venv lint-venv up down lint docs sanity units environment live reliability integration e2e changelog clean
 
 demo: deps venv
 	scripts/localenv up
@@ -54,6 +54,11 @@ down:
 
 sanity units environment live integration: deps venv
 	scripts/test $@
+
+# A kubelet with containerd pulls the private test image with the collection's Secrets; starts the
+# local environment with its node (scripts/localenv up --node) when it is not running.
+e2e: deps venv
+	scripts/test e2e
 
 # Runs the reliability suite and writes its summary to docs/reliability.md.
 reliability: deps venv

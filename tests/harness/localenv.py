@@ -1,12 +1,16 @@
 """The local environment: a real Kubernetes control plane, two registries and cloud emulators.
 
     localenv.py up     start everything (idempotent) and write env.sh
+    localenv.py up --node
+                       the same, plus a node: containerd and a kubelet that run real pods
     localenv.py down   stop every process it started, by PID, and remove its data
     localenv.py env    print the path of env.sh
-    localenv.py status show what runs
+    localenv.py status show what runs (exit status 0 when all of it does; with --node, only
+                       when the environment has a node)
 
 Everything listens on 127.0.0.1 only. State lives in ``tests/output/localenv/`` (or
-``$REGCRED_LOCALENV_DIR``): ``state.json`` (ports and PIDs), ``env.sh``, ``pki/`` and ``logs/``.
+``$REGCRED_LOCALENV_DIR``): ``state.json`` (ports and PIDs), ``env.sh``, ``pki/`` and ``logs/``;
+with the node also ``node/`` (containerd's and the kubelet's roots, see node.py).
 """
 
 import base64
@@ -32,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 # pylint: disable=wrong-import-position
 import binaries  # noqa: E402
+import node as nodes  # noqa: E402
 import oci  # noqa: E402
 from pki import Pki, google_service_account_key  # noqa: E402
 
@@ -39,6 +44,7 @@ ROOT = HERE.parent.parent
 STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
               "registry_bearer", "registry_token", "moto", "google", "azure")
+NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
 TEST_REPOSITORY, TEST_TAG = "regcred/hello", "v1"
@@ -205,7 +211,7 @@ def registry_config(paths, name, port, serving, auth):
     return path
 
 
-def prepare(paths, ports, creds):
+def prepare(paths, ports, creds, with_node=False):
     """Write PKI, config files and kubeconfigs for a fresh environment."""
     pki = Pki(paths.pki)
     serving = pki.issue("serving", ("127.0.0.1", "localhost", "kubernetes",
@@ -232,6 +238,10 @@ def prepare(paths, ports, creds):
                                          "system:kube-controller-manager"),
         "admin_cert": admin,
     }
+    if with_node:
+        kubelet = pki.issue("node", (nodes.NODE_NAME,), f"system:node:{nodes.NODE_NAME}", "system:nodes")
+        files["node_kubeconfig"] = kubeconfig(paths.conf / "node.kubeconfig", server, pki.ca_cert,
+                                              kubelet.cert, kubelet.key, f"system:node:{nodes.NODE_NAME}")
     tokens = paths.conf / "tokens.csv"
     tokens.write_text(f'{creds["admin_token"]},regcred-admin-token,1001,"system:masters"\n'
                       f'{creds["restricted_token"]},{RESTRICTED_USER},1002\n')
@@ -301,7 +311,8 @@ def start_control_plane(paths, state, bins, files):
         f"--secure-port={ports['apiserver']}", f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
         f"--tls-cert-file={files['serving'].cert}", f"--tls-private-key-file={files['serving'].key}",
         f"--client-ca-file={ca}", f"--token-auth-file={files['tokens']}",
-        "--authorization-mode=RBAC", "--enable-admission-plugins=ServiceAccount,NamespaceLifecycle",
+        "--authorization-mode=Node,RBAC",
+        "--enable-admission-plugins=ServiceAccount,NamespaceLifecycle,NodeRestriction",
         f"--service-account-key-file={pki / 'service-account.pub'}",
         f"--service-account-signing-key-file={pki / 'service-account.key'}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
@@ -390,6 +401,34 @@ def push_test_image(paths, bins, state, creds):
     return digest
 
 
+def start_node(paths, state, bins, files):
+    """containerd with the CRI plugin, the pause image, and a kubelet registered as a Node."""
+    node = nodes.NodePaths(paths.base)
+    node.make()
+    ports = state["ports"]
+    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer")]
+    nodes.write_containerd_config(node, registries, files["ca"])
+    began = time.monotonic()
+    start(paths, state, "containerd", ["containerd", "--config", node.containerd_config])
+    wait_until(paths, "containerd", lambda: node.socket.exists() and nodes.ctr(node, "version", check=False).returncode == 0)
+    log(f"containerd ready ({time.monotonic() - began:.1f} s); importing the pause image")
+    log(f"imported {nodes.PAUSE_IMAGE} ({nodes.import_pause_image(node, bins['hello'])[:19]}…)")
+    nodes.make_cgroup_root(node)
+    nodes.write_kubelet_config(node, ports, files["ca"])
+    start(paths, state, "kubelet", nodes.kubelet_argv(bins["kubelet"], node, files["node_kubeconfig"]))
+    log(f"kubelet started; waiting for Node {nodes.NODE_NAME} to register and report its runtime")
+    wait_until(paths, "kubelet", lambda: http_status(f"http://127.0.0.1:{ports['kubelet_healthz']}/healthz") == 200)
+    wait_until(paths, "kubelet", lambda: node_registered(bins, files))
+    log(f"node {nodes.NODE_NAME} registered ({time.monotonic() - began:.1f} s after containerd started)")
+
+
+def node_registered(bins, files):
+    found = subprocess.run([str(bins["kubectl"]), f"--kubeconfig={files['admin_kubeconfig']}", "get", "node",
+                            nodes.NODE_NAME, "-o", "jsonpath={.status.nodeInfo.containerRuntimeVersion}"],
+                           capture_output=True, text=True, check=False)
+    return found.returncode == 0 and found.stdout.startswith("containerd://")
+
+
 def write_env(paths, state, files):
     ports, creds = state["ports"], state["credentials"]
     values = {
@@ -410,6 +449,7 @@ def write_env(paths, state, files):
         "REGCRED_REGISTRY_PASSWORD": creds["registry_password"],
         "REGCRED_REGISTRY_CA": files["ca"],
         "REGCRED_REGISTRY_CERT_DIR": paths.cert_dir,
+        "REGCRED_REGISTRY_HTPASSWD": paths.conf / "htpasswd",
         "REGCRED_TEST_IMAGE": f"{TEST_REPOSITORY}:{TEST_TAG}",
         "REGCRED_TEST_IMAGE_DIGEST": state["image_digest"],
         "AWS_ENDPOINT_URL_ECR": f"http://127.0.0.1:{ports['moto']}",
@@ -427,6 +467,9 @@ def write_env(paths, state, files):
         "REGCRED_LOCALENV_STATE": paths.state,
         "REGCRED_AUDIT_LOG": paths.logs / "audit.log",
     }
+    if state.get("node"):
+        values["REGCRED_NODE_NAME"] = nodes.NODE_NAME
+        values["REGCRED_NODE_KUBECONFIG"] = files["node_kubeconfig"]
     lines = ["# Written by scripts/localenv up; source it to reach the local environment."]
     lines += [f"export {k}={shlex.quote(str(v))}" for k, v in values.items()]
     paths.env.write_text("\n".join(lines) + "\n")
@@ -443,34 +486,46 @@ def running(paths):
     return None
 
 
-def up(paths):
+def up(paths, with_node=False):
     began = time.monotonic()
-    if running(paths):
+    current = running(paths)
+    if current and (current.get("node") or not with_node):
         log(f"already up; environment in {paths.env}")
         return
-    if load_state(paths):
+    if current:
+        log("already up, but without the node; restarting it with the node")
+        down(paths)
+    elif load_state(paths):
         log("a previous environment is incomplete or partly stopped; restarting it cleanly")
         down(paths)
-    log("step 1/5: Go binaries (cached after the first build)")
-    bins = binaries.ensure(log=log)
+    steps = 6 if with_node else 5
+    missing = [tool for tool in nodes.SYSTEM_TOOLS if with_node and not shutil.which(tool)]
+    if missing:
+        raise RuntimeError(f"the node needs {', '.join(missing)}: run scripts/install-system-deps")
+    log(f"step 1/{steps}: Go binaries (cached after the first build)")
+    bins = binaries.ensure(with_kubelet=with_node, log=log)
     for sub in (paths.data, paths.conf, paths.pki):
         shutil.rmtree(sub, ignore_errors=True)
     for sub in (paths.logs, paths.data, paths.conf, paths.pki):
         sub.mkdir(parents=True, exist_ok=True)
-    state = {"ports": free_ports(PORT_NAMES), "processes": {}, "complete": False,
-             "credentials": new_credentials(), "binaries": {k: str(v) for k, v in bins.items()}}
+    state = {"ports": free_ports(PORT_NAMES + (NODE_PORT_NAMES if with_node else ())), "processes": {},
+             "complete": False, "node": with_node, "credentials": new_credentials(),
+             "binaries": {k: str(v) for k, v in bins.items()}}
     save_state(paths, state)
     os.chmod(paths.state, 0o600)
-    log("step 2/5: certificates, kubeconfigs and registry configs")
-    files = prepare(paths, state["ports"], state["credentials"])
+    log(f"step 2/{steps}: certificates, kubeconfigs and registry configs")
+    files = prepare(paths, state["ports"], state["credentials"], with_node)
     try:
-        log("step 3/5: etcd, kube-apiserver, kube-controller-manager")
+        log(f"step 3/{steps}: etcd, kube-apiserver, kube-controller-manager")
         start_control_plane(paths, state, bins, files)
-        log("step 4/5: registries and cloud emulators")
+        log(f"step 4/{steps}: registries and cloud emulators")
         start_registries_and_emulators(paths, state, files)
-        log("step 5/5: RBAC for the restricted identity, test image")
+        log(f"step 5/{steps}: RBAC for the restricted identity, test image")
         bootstrap_cluster(bins, files)
         state["image_digest"] = push_test_image(paths, bins, state, state["credentials"])
+        if with_node:
+            log(f"step 6/{steps}: the node (containerd, pause image, kubelet)")
+            start_node(paths, state, bins, files)
     except Exception:
         log(f"start-up failed; logs are in {paths.logs}. Stopping what was started.")
         down(paths)
@@ -487,22 +542,35 @@ def down(paths):
     if not state:
         log("nothing to stop")
         return
+    node = nodes.NodePaths(paths.base)
     for name, info in reversed(list(state["processes"].items())):
+        if name == "containerd" and alive(info["pid"], info["argv"]):
+            # Containers outlive both the kubelet and containerd (their shims keep them), so they go first.
+            log(f"removed {nodes.remove_containers(node)} containers from containerd")
         if stop_pid(info["pid"], info["argv"]):
             log(f"stopped {name} (pid {info['pid']})")
+    if node.base.exists():
+        nodes.remove_cgroups(node)
+        unmounted = nodes.unmount_all(node.base)
+        if unmounted:
+            log(f"unmounted {len(unmounted)} mounts under {node.base}")
+        shutil.rmtree(node.base, ignore_errors=True)
     shutil.rmtree(paths.data, ignore_errors=True)
     for path in (paths.state, paths.env):
         path.unlink(missing_ok=True)
 
 
-def status(paths):
+def status(paths, with_node=False):
+    """Exit status 0 when everything runs (and, with ``with_node``, the environment has a node)."""
     state = load_state(paths)
     if not state:
         print("down")
         return 1
     for name, info in state["processes"].items():
         print(f"{name:24} pid {info['pid']:>7}  {'running' if alive(info['pid'], info['argv']) else 'STOPPED'}")
-    return 0 if running(paths) else 1
+    print(f"node: {nodes.NODE_NAME}" if state.get("node") else "node: none (scripts/localenv up --node starts one)")
+    current = running(paths)
+    return 0 if current and (current.get("node") or not with_node) else 1
 
 
 # single processes, for fault tests -----------------------------------------------------------
@@ -542,13 +610,13 @@ def main(argv):
     command = argv[1] if len(argv) > 1 else "help"
     if command == "up":
         paths.base.mkdir(parents=True, exist_ok=True)
-        up(paths)
+        up(paths, with_node="--node" in argv[2:])
     elif command == "down":
         down(paths)
     elif command == "env":
         print(paths.env)
     elif command == "status":
-        return status(paths)
+        return status(paths, with_node="--node" in argv[2:])
     else:
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
