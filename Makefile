@@ -1,6 +1,6 @@
 # Two commands for a new user:
 #   make demo   install what is needed, start the local environment, run playbooks/demo.yml
-#   make test   sanity, unit, environment, integration and end-to-end (kubelet) tests against the local environment
+#   make test   lint, sanity, unit, environment, live, reliability, integration and end-to-end (kubelet) tests
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
