@@ -10,6 +10,7 @@ ACTION is one of
   delete     delete the Secret in each namespace (404 is fine)
   detach     reset each ``default`` ServiceAccount's imagePullSecrets
   namespaces create the namespaces, then wait until each has its ``default`` ServiceAccount
+  drop       delete the namespaces
 
 Requests go out from a thread pool of ``--workers`` threads sharing one connection pool of the
 same size, and bodies are not decoded into model classes, so the client does as little as it
@@ -97,6 +98,8 @@ def run(action, names, secret, workers):
             409, api.create_namespace, {"metadata": {"name": ns, "labels": {"regcred-bench": "true"}}}, **raw))
         wait_for_default_accounts(api, names)
         return count
+    if action == "drop":
+        return each(names, workers, lambda ns: ignore_status(404, api.delete_namespace, ns, **raw))
     raise SystemExit("unknown action %r" % action)
 
 
