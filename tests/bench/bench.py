@@ -12,9 +12,11 @@ Settings (environment variables):
   BENCH_SIZES      namespace counts, default 10,100,1000
   BENCH_RUNS       runs per measurement, median reported, default 3
   BENCH_LOOP_RUNS  runs of the loop at the sizes above the smallest, default BENCH_RUNS (it is the slow one)
-  BENCH_PARALLEL   the module's ``parallel`` and the raw client's thread count, default 50
+  BENCH_PARALLEL   the module's ``parallel`` and the raw client's thread count, default 100 (the module's most)
+  BENCH_LOOP_AT_LARGEST  the scenarios in which the loop runs at the largest size, default converge,noop,attach
   BENCH_TASKS      tasks per playbook in the single-namespace scenario, default 5
   BENCH_SCENARIOS  which to run, default converge,noop,attach,single
+  BENCH_TOOLS      which tools, default module,loop,raw (leave out the loop for a quick look at large N)
 Writes tests/output/bench/results.json; report.py turns it into the doc and the plot.
 """
 
@@ -27,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -56,11 +59,15 @@ class Settings:
         self.sizes = sorted(int(n) for n in environ.get("BENCH_SIZES", "10,100,1000").split(","))
         self.runs = int(environ.get("BENCH_RUNS", "3"))
         self.loop_runs = int(environ.get("BENCH_LOOP_RUNS", str(self.runs)))
-        self.parallel = int(environ.get("BENCH_PARALLEL", "50"))
+        self.parallel = int(environ.get("BENCH_PARALLEL", "100"))
+        self.loop_at_largest = environ.get("BENCH_LOOP_AT_LARGEST", "converge,noop,attach").split(",")
         self.tasks = int(environ.get("BENCH_TASKS", "5"))
         self.scenarios = environ.get("BENCH_SCENARIOS", "converge,noop,attach,single").split(",")
+        self.tools = environ.get("BENCH_TOOLS", "module,loop,raw").split(",")
 
-    def runs_of(self, tool, size):
+    def runs_of(self, tool, size, scenario):
+        if tool not in self.tools or (tool == "loop" and size == self.sizes[-1] and scenario not in self.loop_at_largest):
+            return 0
         return self.loop_runs if tool == "loop" and size > self.sizes[0] else self.runs
 
     def as_dict(self):
@@ -146,20 +153,20 @@ class Bench:
         print("  %-8s %-6s N=%-5d %8.2f s  %s" % (scenario, tool, size, entry["seconds"], entry["requests"]), flush=True)
 
     # tasks ----------------------------------------------------------------------------------
-    def pull_secret_task(self, tool, namespace_expr):
+    def pull_secret_task(self, tool, namespace=None):
+        """The task that puts the pull Secret in ``namespace``, or in all of bench_namespaces."""
         if tool == "module":
             args = {"name": SECRETS["module"], "registries": ["{{ bench_registry }}"], "parallel": self.settings.parallel}
-            args.update({"namespace": namespace_expr} if isinstance(namespace_expr, str) else
-                        {"namespaces": "{{ bench_namespaces }}"})
+            args.update({"namespace": namespace} if namespace else {"namespaces": "{{ bench_namespaces }}"})
             return {"regcred.k8s.registry_pull_secret": args}
         config = ("{{ {'auths': {bench_registry.server: {'username': bench_registry.username, "
                   "'password': bench_registry.password, 'auth': (bench_registry.username ~ ':' ~ "
                   "bench_registry.password) | b64encode}}} | to_json | b64encode }}")
         task = {"kubernetes.core.k8s": {"state": "present", "definition": {
             "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-            "metadata": {"name": SECRETS["loop"], "namespace": namespace_expr if isinstance(namespace_expr, str) else "{{ item }}"},
+            "metadata": {"name": SECRETS["loop"], "namespace": namespace or "{{ item }}"},
             "data": {".dockerconfigjson": config}}}}
-        if not isinstance(namespace_expr, str):
+        if not namespace:
             task["loop"] = "{{ bench_namespaces }}"
         return task
 
@@ -175,19 +182,19 @@ class Bench:
         if tool == "raw":
             action = {"converge": "create", "noop": "noop", "attach": "attach"}[scenario]
             return self.raw_command(action, names, SECRETS["raw"] if scenario != "attach" else SECRETS["module"])
-        task = self.attach_task(tool) if scenario == "attach" else self.pull_secret_task(tool, None)
+        task = self.attach_task(tool) if scenario == "attach" else self.pull_secret_task(tool)
         return self.playbook("%s-%s-%d" % (scenario, tool, len(names)), [task], names)
 
     # scenarios ------------------------------------------------------------------------------
-    def tools_for_run(self, size, run):
-        return [t for t in ("module", "loop", "raw") if run < self.settings.runs_of(t, size)]
+    def tools_for_run(self, scenario, size, run):
+        return [t for t in ("module", "loop", "raw") if run < self.settings.runs_of(t, size, scenario)]
 
     def many(self, scenario, names, reset):
         """Every run interleaves the tools, so a slow spell of the machine hits all of them."""
         size = len(names)
         runs = dict((t, []) for t in ("module", "loop", "raw"))
         for run in range(max(self.settings.runs, self.settings.loop_runs)):
-            for tool in self.tools_for_run(size, run):
+            for tool in self.tools_for_run(scenario, size, run):
                 if reset:
                     reset(tool)
                 label = "%s-%s-%d-run%d" % (scenario, tool, size, run)
@@ -199,7 +206,7 @@ class Bench:
     def single(self, names):
         """Per-task cost in one namespace: a playbook of BENCH_TASKS tasks, less an empty playbook."""
         namespace, count = names[0], self.settings.tasks
-        runs = {"empty": [], "module": [], "loop": []}
+        runs = dict((tool, []) for tool in ("empty", "module", "loop") if tool == "empty" or tool in self.settings.tools)
         for run in range(self.settings.runs):
             for tool in runs:
                 for secret in (SECRETS["module"], SECRETS["loop"]):
@@ -209,13 +216,17 @@ class Bench:
                 runs[tool].append(self.measure(label, self.playbook("single-%s" % tool, tasks, [namespace]), "single"))
         empty = statistics.median(r["seconds"] for r in runs["empty"])
         self.record("single", "empty", 1, runs["empty"])
-        for tool in ("module", "loop"):
+        for tool in runs:
+            if tool == "empty":
+                continue
             total = statistics.median(r["seconds"] for r in runs[tool])
             self.record("single", tool, 1, runs[tool], tasks=count, per_task=(total - empty) / count)
 
     def run(self):
         settings = self.settings
-        everything = ["bench-%04d" % index for index in range(settings.sizes[-1])]
+        # A new prefix each run: namespaces a previous run deleted may still be terminating.
+        prefix = "bench-%s" % uuid.uuid4().hex[:6]
+        everything = ["%s-%04d" % (prefix, index) for index in range(settings.sizes[-1])]
         print("[bench] creating %d namespaces" % len(everything), flush=True)
         self.raw("namespaces", everything, "-")
         if "single" in settings.scenarios:
@@ -228,7 +239,7 @@ class Bench:
                 self.many("converge", names, lambda tool, names=names: self.raw("delete", names, SECRETS[tool]))
             if "noop" in settings.scenarios:
                 if "converge" not in settings.scenarios:  # each tool reruns over what it wrote itself
-                    for tool in ("module", "loop", "raw"):
+                    for tool in self.tools_for_run("noop", size, 0):
                         self.run_unmeasured(self.command("converge", tool, names))
                 self.many("noop", names, None)
             if "attach" in settings.scenarios:
