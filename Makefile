@@ -1,13 +1,17 @@
 # Two commands for a new user:
 #   make demo   install what is needed, start the local environment, run playbooks/demo.yml
 #   make test   lint, sanity, unit, environment, live, reliability, integration and end-to-end (kubelet) tests
+#   make bench  the benchmarks; writes docs/benchmarks.md and docs/benchmarks.png (not part of make test)
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 LINT_VENV ?= .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed
+# The benchmarks' own virtualenv: it adds the ansible package (kubernetes.core), kept out of .venv.
+BENCH_VENV ?= .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: demo test deps venv lint-venv up down lint docs sanity units environment live reliability integration e2e changelog clean
+.PHONY: demo test bench deps venv lint-venv up down lint docs sanity units environment live reliability integration e2e changelog clean
 
 demo: deps venv
 	scripts/localenv up
@@ -64,6 +68,16 @@ e2e: deps venv
 reliability: deps venv
 	scripts/test reliability
 	cp tests/output/reliability/summary.md docs/reliability.md
+
+bench: deps venv $(BENCH_STAMP)
+	REGCRED_BENCH_VENV=$(BENCH_VENV) scripts/bench
+
+$(BENCH_STAMP): requirements.txt requirements-test.txt requirements-bench.txt
+	@echo "[venv] creating $(BENCH_VENV) for the benchmarks"
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt -r requirements-bench.txt
+	@touch $@
 
 changelog: venv
 	$(VENV)/bin/antsibull-changelog lint

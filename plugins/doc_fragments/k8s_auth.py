@@ -18,6 +18,10 @@ options:
       - Path to a kubeconfig file, or its content as a dictionary.
       - Default is E(KUBECONFIG) or C(~/.kube/config); inside a pod with neither, the pod's
         ServiceAccount.
+      - A user with client certificates, a token or a token file is read without importing the
+        kubernetes Python library, which keeps a task's start-up short. A user that runs a
+        credential plugin (C(exec), C(auth-provider)), and an E(KUBECONFIG) that lists several
+        files, are loaded by that library.
       - The environment variable E(K8S_AUTH_KUBECONFIG) sets it too.
     type: raw
   context:

@@ -4,30 +4,43 @@
 """A Kubernetes API client from the connection options that kubernetes.core uses.
 
 The options have kubernetes.core's names and read the same ``K8S_AUTH_*`` environment
-variables, so ``module_defaults`` and existing inventories carry over. Requests go through the
-generated client with ``_preload_content=False`` and are decoded as plain dicts: no model
-classes, and no API discovery, which is what makes a task start fast.
+variables, so ``module_defaults`` and existing inventories carry over. Requests go straight to
+urllib3 and are decoded as plain dicts: no model classes and no API discovery.
+
+Importing the kubernetes package costs most of a second (it loads its whole client, the
+dynamic client and every authentication plugin, google-auth among them), more than the rest of
+a task. So a kubeconfig that names its credentials directly (certificates, a token or a token
+file), explicit ``host`` options and the in-cluster ServiceAccount are read here, and only a
+kubeconfig user that runs a credential plugin (``exec``, ``auth-provider``) or lists several
+files in ``KUBECONFIG`` is handed to the kubernetes package's own loader.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import importlib.util
 import json
 import os
 import ssl
+import tempfile
+from urllib.parse import urlencode
 
 from ansible.module_utils.basic import missing_required_lib
 
 try:
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
+    import urllib3
+    import yaml
     from urllib3._collections import HTTPHeaderDict
-    HAS_KUBERNETES = True
-    KUBERNETES_IMPORT_ERROR = None
+    IMPORT_ERROR = None if importlib.util.find_spec("kubernetes") else ImportError("No module named 'kubernetes'")
 except ImportError as exc:  # pragma: no cover - reported by fail_if_missing()
-    HAS_KUBERNETES = False
-    KUBERNETES_IMPORT_ERROR = exc
+    IMPORT_ERROR = exc
+
+IN_CLUSTER_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# What a kubeconfig user entry may hold for this module to read it without the kubernetes package.
+DIRECT_USER_KEYS = frozenset(("token", "tokenFile", "client-certificate", "client-certificate-data",
+                              "client-key", "client-key-data"))
 
 # Files of the connection options (k8s_auth_spec), checked before the client reads them.
 PATH_OPTIONS = ("ca_cert", "client_cert", "client_key")
@@ -50,47 +63,196 @@ class KubeError(Exception):
 
 
 def fail_if_missing(module):
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(IMPORT_ERROR))
 
 
-def _configuration(params):
+class Connection:
+    """Where the apiserver is and how to authenticate. ``*_data`` hold PEM bytes from a
+    kubeconfig; ``token`` is a function, so a credential plugin's token can be refreshed."""
+
+    def __init__(self):
+        self.host = None
+        self.ca_file = self.ca_data = self.cert_file = self.cert_data = self.key_file = self.key_data = None
+        self.verify = True
+        self.tls_server_name = None
+        self.proxy = None
+        self.token = _static(None)
+
+
+def _static(value):
+    def token():
+        return value
+    return token
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read().decode().strip()
+
+
+def _named(entries, name, what):
+    for entry in entries or []:
+        if entry.get("name") == name:
+            return entry.get(what) or {}
+    raise ValueError("no %s named %r in the kubeconfig" % (what, name))
+
+
+def _from_kubeconfig(config, context, base_dir):
+    """A Connection from a kubeconfig dict, or None when its user needs a credential plugin."""
+    context = context or config.get("current-context")
+    if not context:
+        raise ValueError("the kubeconfig has no current-context; set context")
+    chosen = _named(config.get("contexts"), context, "context")
+    user = _named(config.get("users"), chosen["user"], "user") if chosen.get("user") else {}
+    if set(user) - DIRECT_USER_KEYS:
+        return None
+    cluster = _named(config.get("clusters"), chosen.get("cluster"), "cluster")
+
+    def path(value):
+        return value if value is None or os.path.isabs(value) else os.path.join(base_dir, value)
+
+    def data(value):
+        return None if value is None else base64.b64decode(value)
+
+    conn = Connection()
+    conn.host = cluster.get("server")
+    conn.ca_file, conn.ca_data = path(cluster.get("certificate-authority")), data(cluster.get("certificate-authority-data"))
+    conn.verify = not cluster.get("insecure-skip-tls-verify", False)
+    conn.tls_server_name, conn.proxy = cluster.get("tls-server-name"), cluster.get("proxy-url")
+    conn.cert_file, conn.cert_data = path(user.get("client-certificate")), data(user.get("client-certificate-data"))
+    conn.key_file, conn.key_data = path(user.get("client-key")), data(user.get("client-key-data"))
+    if user.get("token"):
+        conn.token = _static(user["token"])
+    elif user.get("tokenFile"):
+        conn.token = _static(_read(path(user["tokenFile"])))
+    return conn
+
+
+def _from_kubernetes_package(kubeconfig, context):
+    """The kubernetes package's loader, for credential plugins; its token hook refreshes them."""
+    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    from kubernetes import config as k8s_config  # pylint: disable=import-outside-toplevel
     cfg = k8s_client.Configuration()
-    kubeconfig, context = params.get("kubeconfig"), params.get("context")
-    explicit = params.get("host") and (params.get("api_key") or params.get("client_cert"))
-    if not explicit:
+    try:
         if isinstance(kubeconfig, dict):
             k8s_config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=cfg)
-        elif kubeconfig or context or not os.environ.get("KUBERNETES_SERVICE_HOST"):
-            path = os.path.expanduser(kubeconfig) if kubeconfig else None
-            k8s_config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
         else:
-            k8s_config.load_incluster_config(client_configuration=cfg)
+            k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+    except k8s_config.ConfigException as exc:
+        raise ValueError(str(exc))
+    conn = Connection()
+    conn.host, conn.ca_file, conn.verify = cfg.host, cfg.ssl_ca_cert, cfg.verify_ssl
+    conn.cert_file, conn.key_file = cfg.cert_file, cfg.key_file
+    conn.tls_server_name, conn.proxy = getattr(cfg, "tls_server_name", None), cfg.proxy
+
+    def token():
+        # auth_settings() runs the loader's refresh hook, which renews an expired plugin token.
+        value = cfg.auth_settings().get("BearerToken", {}).get("value")
+        return value[len("Bearer "):] if value and value.startswith("Bearer ") else value
+    conn.token = token
+    return conn
+
+
+def _in_cluster():
+    host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    conn = Connection()
+    conn.host = "https://%s:%s" % ("[%s]" % host if ":" in host else host, port)
+    conn.ca_file = os.path.join(IN_CLUSTER_DIR, "ca.crt")
+    conn.token = _static(_read(os.path.join(IN_CLUSTER_DIR, "token")))
+    return conn
+
+
+def _kubeconfig_connection(kubeconfig, context):
+    if isinstance(kubeconfig, dict):
+        return _from_kubeconfig(kubeconfig, context, os.getcwd()) or _from_kubernetes_package(kubeconfig, context)
+    path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    if os.pathsep in path:  # several files to merge: the kubernetes package's loader does that
+        return _from_kubernetes_package(path, context)
+    path = os.path.expanduser(path)
+    with open(path, "rb") as handle:
+        config = yaml.safe_load(handle) or {}
+    if not isinstance(config, dict):
+        raise ValueError("%s is not a kubeconfig" % path)
+    return _from_kubeconfig(config, context, os.path.dirname(path)) or _from_kubernetes_package(path, context)
+
+
+def connection(params):
+    """The Connection for the module options; explicit options override the kubeconfig's."""
+    kubeconfig, context = params.get("kubeconfig"), params.get("context")
+    if params.get("host") and (params.get("api_key") or params.get("client_cert")):
+        conn = Connection()
+    elif isinstance(kubeconfig, dict) or kubeconfig or context or not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        conn = _kubeconfig_connection(kubeconfig, context)
+    else:
+        conn = _in_cluster()
+    if params.get("host"):
+        conn.host = params["host"]
+    if params.get("api_key"):
+        conn.token = _static(params["api_key"])
+    if params.get("ca_cert"):
+        conn.ca_file, conn.ca_data = params["ca_cert"], None
+    if params.get("client_cert"):
+        conn.cert_file, conn.cert_data = params["client_cert"], None
+    if params.get("client_key"):
+        conn.key_file, conn.key_data = params["client_key"], None
+    if params.get("proxy"):
+        conn.proxy = params["proxy"]
+    if params.get("validate_certs") is not None:
+        conn.verify = params["validate_certs"]
+    if not conn.host:
+        raise ValueError("no apiserver address; set host or a kubeconfig")
     for option in PATH_OPTIONS:
-        # The client would report a missing file only at the first request, as a TLS error.
+        # TLS would report a missing file only at the first request, without naming it.
         if params.get(option) and not os.path.isfile(params[option]):
             raise ValueError("%s: %s is not a file" % (option, params[option]))
-    if params.get("client_cert"):
-        try:
-            # Without a password callback OpenSSL would prompt on the terminal for an encrypted key.
-            ssl.create_default_context().load_cert_chain(params["client_cert"], params.get("client_key"), password=lambda: b"")
-        except (ssl.SSLError, OSError) as exc:
-            raise ValueError("client_cert and client_key: %s cannot be loaded as a client certificate and its key: %s"
-                             % (", ".join(p for p in (params["client_cert"], params.get("client_key")) if p), exc))
     if params.get("impersonate_groups") and not params.get("impersonate_user"):
         # The apiserver refuses groups without a user, object by object.
         raise ValueError("impersonate_groups: needs impersonate_user")
-    if params.get("host"):
-        cfg.host = params["host"]
-    if params.get("api_key"):
-        cfg.api_key = {"authorization": "Bearer " + params["api_key"]}
-    for option, attr in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"),
-                         ("client_key", "key_file"), ("proxy", "proxy")):
-        if params.get(option):
-            setattr(cfg, attr, params[option])
-    if params.get("validate_certs") is not None:
-        cfg.verify_ssl = params["validate_certs"]
-    return cfg
+    return conn
+
+
+def _load_client_certificate(context, conn):
+    """Key material from a kubeconfig goes through files only for as long as ssl needs them."""
+    if not (conn.cert_file or conn.cert_data):
+        return
+    made = []
+    try:
+        def as_file(path, data):
+            if path or data is None:
+                return path
+            handle, name = tempfile.mkstemp(prefix="regcred-k8s-")  # mode 0600
+            made.append(name)
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            return name
+        cert, key = as_file(conn.cert_file, conn.cert_data), as_file(conn.key_file, conn.key_data)
+        try:
+            # Without a password callback OpenSSL would prompt on the terminal for an encrypted key.
+            context.load_cert_chain(cert, key, password=lambda: b"")
+        except ssl.SSLError as exc:
+            raise ValueError("client_cert and client_key: %s cannot be loaded as a client certificate and its key: %s"
+                             % (", ".join(p for p in (conn.cert_file, conn.key_file) if p) or "the kubeconfig's", exc))
+    finally:
+        for name in made:
+            os.unlink(name)
+
+
+def _pool(conn, pool_size):
+    context = ssl.create_default_context(cafile=conn.ca_file, cadata=conn.ca_data.decode() if conn.ca_data else None)
+    if not conn.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    _load_client_certificate(context, conn)
+    options = dict(maxsize=pool_size, block=True, ssl_context=context, retries=False,
+                   cert_reqs=ssl.CERT_REQUIRED if conn.verify else ssl.CERT_NONE,
+                   assert_hostname=conn.tls_server_name if conn.verify else False)
+    if conn.tls_server_name:
+        options["server_hostname"] = conn.tls_server_name
+    if conn.proxy:
+        return urllib3.ProxyManager(conn.proxy, **options)
+    return urllib3.PoolManager(**options)
 
 
 class Kube:
@@ -98,43 +260,41 @@ class Kube:
 
     def __init__(self, params, user_agent, pool_size=10):
         try:
-            cfg = _configuration(params)
-            cfg.connection_pool_maxsize = pool_size
-            cfg.retries = False  # failures are reported per namespace, not retried blindly
-            # The client parses host and proxy here (urllib3's LocationParseError is a ValueError).
-            self.api = k8s_client.ApiClient(cfg)
-        except (k8s_config.ConfigException, OSError, ValueError, TypeError) as exc:
+            self.conn = connection(params)
+            self.pool = _pool(self.conn, pool_size)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, ssl.SSLError, yaml.YAMLError) as exc:
             raise KubeError("cannot load the Kubernetes connection settings (kubeconfig, context, "
                             "host, proxy): %s" % exc)
-        self.api.user_agent = user_agent
-        self._impersonation = HTTPHeaderDict()
+        self.base = self.conn.host.rstrip("/")
+        self.headers = HTTPHeaderDict({"User-Agent": user_agent})
         if params.get("impersonate_user"):
-            self._impersonation.add("Impersonate-User", params["impersonate_user"])
+            self.headers.add("Impersonate-User", params["impersonate_user"])
         for group in params.get("impersonate_groups") or []:
             # The apiserver reads one group per header; a comma-joined value is one group.
-            self._impersonation.add("Impersonate-Group", group)
+            self.headers.add("Impersonate-Group", group)
 
     def close(self):
-        self.api.close()
+        self.pool.clear()
 
     def request(self, method, path, query=None, body=None, timeout=None, accept="application/json",
                 content_type="application/json"):
         """One API call; returns the decoded JSON (None for an empty body) or raises KubeError."""
-        headers = {"Accept": accept}
+        headers = HTTPHeaderDict(self.headers)
+        headers["Accept"] = accept
+        token = self.conn.token()
+        if token:
+            headers["Authorization"] = "Bearer " + token
         if body is not None:
             headers["Content-Type"] = content_type
-        method, url, headers, body, post_params = self.api.param_serialize(
-            method, path, query_params=list((query or {}).items()), header_params=headers,
-            body=body, auth_settings=["BearerToken"])
-        headers = HTTPHeaderDict(headers)
-        headers.extend(self._impersonation)
+            body = json.dumps(body).encode()
+        url = self.base + path + ("?" + urlencode(list(query.items())) if query else "")
+        options = {} if timeout is None else {"timeout": timeout}
         try:
-            response = self.api.call_api(method, url, header_params=headers, body=body,
-                                         post_params=post_params, _request_timeout=timeout)
-            data = response.read()
+            response = self.pool.request(method, url, body=body, headers=headers, redirect=False, **options)
         except Exception as exc:  # urllib3 connection and TLS errors
             raise KubeError("cannot reach the Kubernetes API at %s (set by host or kubeconfig): %s" % (
-                self.api.configuration.host, _first_line(exc)))
+                self.conn.host, _first_line(exc)))
+        data = response.data
         if not 200 <= response.status <= 299:
             message = _api_message(response.status, response.reason, data)
             if response.status == 401:

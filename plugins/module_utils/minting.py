@@ -17,7 +17,6 @@ import collections
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import load as load_provider
 from ansible_collections.regcred.k8s.plugins.module_utils.pull_secret import format_time, record, source_id
-from ansible_collections.regcred.k8s.plugins.module_utils.registry import verify as verify_credential
 
 
 NEEDS_NO_LOG = (
@@ -87,6 +86,8 @@ def collect(entries_sources, refresh_before, now, context, stored=None):
 
 def verify(minted, context):
     """Log in to each registry with each credential; ValueError listing the refusals, if any."""
+    # Imported here: the HTTP client it needs costs a tenth of a second, for verify only.
+    from ansible_collections.regcred.k8s.plugins.module_utils.registry import verify as verify_credential  # pylint: disable=import-outside-toplevel
     refused = [result.message for result in (verify_credential(c, context) for c in minted) if not result.ok]
     if refused:
         raise ValueError("verify: " + "; ".join(refused) + ". Nothing was written")

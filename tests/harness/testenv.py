@@ -149,7 +149,8 @@ class TaskRun:
         return bool(self.result.get("failed"))
 
 
-def _ansible_env(env, kubeconfig=None, extra_env=None):
+def ansible_env(env, kubeconfig=None, extra_env=None):
+    """The environment for ansible-playbook: this checkout as the collection, this Python."""
     import sys  # pylint: disable=import-outside-toplevel
 
     sys.path.insert(0, str(HERE))
@@ -161,21 +162,22 @@ def _ansible_env(env, kubeconfig=None, extra_env=None):
                 ANSIBLE_PYTHON_INTERPRETER=sys.executable, **(extra_env or {}))
 
 
-def _playbook_command(playbook, options=()):
+def playbook_command(playbook, options=()):
+    """ansible-playbook of this Python's environment, on localhost."""
     import sys  # pylint: disable=import-outside-toplevel
     return [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", str(playbook), *options]
 
 
 def run_playbook(env, playbook, kubeconfig=None, extra_env=None):
     """Run a whole playbook on localhost; returns the CompletedProcess."""
-    return subprocess.run(_playbook_command(playbook), capture_output=True, text=True, timeout=600, check=False,
-                          env=_ansible_env(env, kubeconfig, extra_env))
+    return subprocess.run(playbook_command(playbook), capture_output=True, text=True, timeout=600, check=False,
+                          env=ansible_env(env, kubeconfig, extra_env))
 
 
 def start_playbook(env, playbook, kubeconfig=None):
     """Start a playbook without waiting for it (for concurrency tests); returns the Popen."""
-    return subprocess.Popen(_playbook_command(playbook), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=_ansible_env(env, kubeconfig))
+    return subprocess.Popen(playbook_command(playbook), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=ansible_env(env, kubeconfig))
 
 
 def _save_task(content, result_file):
@@ -197,8 +199,8 @@ def _run_play(env, tasks, tmp_path, check=False, diff=False, verbosity=0, extra_
     playbook = Path(tmp_path) / "play.yml"
     playbook.write_text(yaml.safe_dump(play))
     options = (["--check"] if check else []) + (["--diff"] if diff else []) + (["-" + "v" * verbosity] if verbosity else [])
-    proc = subprocess.run(_playbook_command(playbook, options), capture_output=True, text=True, timeout=600,
-                          check=False, env=_ansible_env(env, kubeconfig, extra_env))
+    proc = subprocess.run(playbook_command(playbook, options), capture_output=True, text=True, timeout=600,
+                          check=False, env=ansible_env(env, kubeconfig, extra_env))
     try:
         result = json.loads(result_file.read_text())
     except (OSError, ValueError) as exc:

@@ -1,0 +1,267 @@
+"""python report.py RESULTS_JSON DOC_MD PLOT_PNG: docs/benchmarks.md and its plot from bench.py's results.
+
+Every figure in the doc comes from the results file; nothing here is typed in by hand.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+TOOLS = {"module": "(a) regcred.k8s, one task", "loop": "(b) kubernetes.core.k8s loop",
+         "raw": "(c) raw Python client", "empty": "empty playbook"}
+SCENARIOS = {
+    "converge": "1. Converge a pull Secret into N namespaces (none there before)",
+    "noop": "2. No-op rerun at the same N",
+    "attach": "3. Attach the Secret to `default` in N namespaces",
+    "single": "4. One namespace: cost per task",
+}
+WRITES = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY")
+TARGET_SPEEDUP, TARGET_RAW, TARGET_NOOP_REQUESTS, TARGET_SINGLE = 100, 2, 3, 0.6
+
+
+def find(results, scenario, tool, size):
+    for entry in results:
+        if entry["scenario"] == scenario and entry["tool"] == tool and entry["n"] == size:
+            return entry
+    return None
+
+
+def verbs(requests):
+    return ", ".join("%s %d" % (verb, count) for verb, count in sorted(requests.items())) or "none"
+
+
+def resource_requests(requests):
+    """Requests to the scenario's resources, leaving out API discovery."""
+    return sum(count for verb, count in requests.items() if verb != "discovery GET")
+
+
+def writes(requests):
+    return sum(count for verb, count in requests.items() if verb in WRITES)
+
+
+def mib(kib):
+    return "%.0f" % (kib / 1024.0)
+
+
+def results_table(data):
+    results = data["results"]
+    lines = ["| scenario | N | tool | wall time (s) | runs | API requests by verb | writes | (a) is faster than (b) by | (a) / (c) | peak RSS (MiB) |",
+             "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for scenario in ("converge", "noop", "attach"):
+        for size in data["settings"]["sizes"]:
+            module, loop, raw = (find(results, scenario, t, size) for t in ("module", "loop", "raw"))
+            for tool, entry in (("module", module), ("loop", loop), ("raw", raw)):
+                if entry is None:
+                    continue
+                faster = "%.1f×" % (loop["seconds"] / module["seconds"]) if tool == "module" and loop else ""
+                versus_raw = "%.2f" % (module["seconds"] / raw["seconds"]) if tool == "module" and raw else ""
+                lines.append("| %s | %d | %s | %.2f | %d | %s | %d | %s | %s | %s |" % (
+                    scenario, size, TOOLS[tool], entry["seconds"], len(entry["runs"]), verbs(entry["requests"]),
+                    writes(entry["requests"]), faster, versus_raw, mib(entry["max_rss_kib"])))
+    return "\n".join(lines)
+
+
+def single_table(data):
+    results = data["results"]
+    empty, module, loop = (find(results, "single", t, 1) for t in ("empty", "module", "loop"))
+    if not (empty and module and loop):
+        return "", None
+    lines = ["| tool | playbook wall time (s) | tasks | time per task (s) | per task, (a) / (b) | API requests by verb | peak RSS (MiB) |",
+             "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+             "| %s | %.2f | 0 | | | %s | %s |" % (TOOLS["empty"], empty["seconds"], verbs(empty["requests"]), mib(empty["max_rss_kib"]))]
+    ratio = module["per_task"] / loop["per_task"]
+    for label, entry in (("(a) `regcred.k8s.registry_pull_secret`", module), ("(b) `kubernetes.core.k8s`", loop)):
+        lines.append("| %s | %.2f | %d | %.2f | %s | %s | %s |" % (
+            label, entry["seconds"], entry["tasks"], entry["per_task"], "%.2f" % ratio if entry is module else "",
+            verbs(entry["requests"]), mib(entry["max_rss_kib"])))
+    return "\n".join(lines), ratio
+
+
+def targets(data, single_ratio):
+    """(markdown table, [explanations of the missed targets])."""
+    results, largest = data["results"], data["settings"]["sizes"][-1]
+    rows, missed = [], []
+    module, loop, raw = (find(results, "converge", t, largest) for t in ("module", "loop", "raw"))
+    small = find(results, "converge", "module", data["settings"]["sizes"][0])
+    empty = find(results, "single", "empty", 1)
+    if module and loop:
+        speedup = loop["seconds"] / module["seconds"]
+        met = speedup >= TARGET_SPEEDUP
+        rows.append(("converge at N=%d: (a) at least %d× faster than (b)" % (largest, TARGET_SPEEDUP), "%.1f×" % speedup, met))
+        if not met:
+            missed.append(
+                "**Speed-up over the loop (%.1f× of %d×).** The loop spends %.2f s per namespace (%.0f s for %d). "
+                "Reaching %d× would leave (a) %.2f s for the whole run, but (a) pays a fixed cost before its first "
+                "request: starting ansible-playbook and the module, %.2f s at N=%d%s. Past that fixed cost (a) adds "
+                "%.1f ms per namespace, so the ratio is bounded by the start-up of Ansible itself, not by the "
+                "requests." % (
+                    speedup, TARGET_SPEEDUP, loop["seconds"] / largest, loop["seconds"], largest, TARGET_SPEEDUP,
+                    loop["seconds"] / TARGET_SPEEDUP, small["seconds"], small["n"],
+                    "; an empty playbook alone takes %.2f s" % empty["seconds"] if empty else "",
+                    1000 * (module["seconds"] - small["seconds"]) / (largest - small["n"]) if largest > small["n"] else 0))
+    if module and raw:
+        ratio = module["seconds"] / raw["seconds"]
+        met = ratio <= TARGET_RAW
+        rows.append(("converge at N=%d: (a) within %d× of (c)" % (largest, TARGET_RAW), "%.2f×" % ratio, met))
+        if not met:
+            missed.append(
+                "**Distance to the raw client (%.2f× of %d×).** (c) is one Python process that imports the client "
+                "and issues the creates (%.2f s); (a) runs the same creates from a module, behind ansible-playbook's "
+                "own start-up (%s)." % (ratio, TARGET_RAW, raw["seconds"],
+                                        "%.2f s for an empty playbook" % empty["seconds"] if empty else "not measured"))
+    noop = find(results, "noop", "module", largest)
+    if noop:
+        count, written = resource_requests(noop["requests"]), writes(noop["requests"])
+        met = count <= TARGET_NOOP_REQUESTS and written == 0
+        rows.append(("no-op rerun at N=%d: at most %d requests, 0 writes" % (largest, TARGET_NOOP_REQUESTS),
+                     "%d requests (%s), %d writes" % (count, verbs(noop["requests"]), written), met))
+        if not met:
+            missed.append("**No-op requests.** The rerun made %s." % verbs(noop["requests"]))
+    if single_ratio is not None:
+        met = single_ratio <= TARGET_SINGLE
+        rows.append(("one namespace: (a) per task at most %.1f× (b)" % TARGET_SINGLE, "%.2f×" % single_ratio, met))
+        if not met:
+            missed.append("**Per-task cost (%.2f× of %.1f×).** Both tasks share Ansible's own per-task work (a "
+                          "worker fork, templating, shipping the module, a new Python); the module's own imports "
+                          "are in the start-up table above." % (single_ratio, TARGET_SINGLE))
+    table = ["| target | measured | met |", "| --- | --- | --- |"]
+    table += ["| %s | %s | %s |" % (name, value, "yes" if met else "**no**") for name, value, met in rows]
+    return "\n".join(table), missed
+
+
+def imports_table(data):
+    names = {"ansible_collections.regcred.k8s.plugins.modules.registry_pull_secret": "`registry_pull_secret` and all it imports",
+             "ansible_collections.regcred.k8s.plugins.modules.sa_image_pull_secrets": "`sa_image_pull_secrets` and all it imports",
+             "kubernetes": "the `kubernetes` package (which the modules no longer import for certificate, token and "
+                           "in-cluster credentials)"}
+    lines = ["| import | time (ms) |", "| --- | ---: |"]
+    lines += ["| %s | %.0f |" % (names[name], ms) for name, ms in data["imports_ms"].items()]
+    return "\n".join(lines)
+
+
+def plot(data, path):
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    matplotlib.use("Agg")
+    from matplotlib import pyplot, ticker  # pylint: disable=import-outside-toplevel
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    colors = {"module": "tab:blue", "loop": "tab:red", "raw": "tab:green"}
+    for scenario, style in (("converge", "-o"), ("noop", "--s")):
+        for tool in ("module", "loop", "raw"):
+            points = sorted((e["n"], e["seconds"]) for e in data["results"] if e["scenario"] == scenario and e["tool"] == tool)
+            if points:
+                axes.plot([p[0] for p in points], [p[1] for p in points], style, color=colors[tool],
+                          label="%s, %s" % (TOOLS[tool], "converge" if scenario == "converge" else "no-op rerun"))
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xticks(data["settings"]["sizes"])
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_formatter(ticker.FuncFormatter(lambda value, position: "%g" % value))
+        axis.set_minor_formatter(ticker.NullFormatter())
+    axes.set_xlabel("namespaces (N)")
+    axes.set_ylabel("wall time (s), median")
+    axes.set_title("Pull Secret into N namespaces, local control plane, %d cores" % data["machine"]["cores"])
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def document(data, image_name):
+    machine, settings = data["machine"], data["settings"]
+    table, single_ratio = single_table(data)
+    target_table, missed = targets(data, single_ratio)
+    sizes, loop_note = settings["sizes"], ""
+    if settings["loop_runs"] != settings["runs"]:
+        loop_note += (" The loop (b) ran %d time(s) instead of %d at N above %d: at about a second per namespace, "
+                      "its runs would take hours." % (settings["loop_runs"], settings["runs"], sizes[0]))
+    skipped = [SCENARIOS[s].split(" ", 1)[1] for s in ("converge", "noop", "attach")
+               if s not in settings["loop_at_largest"]]
+    if skipped:
+        loop_note += (" At N=%d the loop did not run in: %s (to finish the run within the hour on this machine); "
+                      "its time there grows as at the smaller N." % (sizes[-1], "; ".join(skipped)))
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` from a real run (%s, %.1f minutes); do not edit by hand. The raw "
+        "results are in `tests/output/bench/results.json` after a run." % (data["started"], data["minutes"]),
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        "| CPU | %s, %d cores |" % (machine["cpu"], machine["cores"]),
+        "| memory | %.1f GiB |" % machine["memory_gib"],
+        "| load average (1, 5, 15 min) | before %s, after %s |" % (
+            ", ".join("%.2f" % x for x in data["loadavg_before"]), ", ".join("%.2f" % x for x in data["loadavg_after"])),
+        "| software | Linux %s, Python %s, ansible-core %s, kubernetes.core %s, regcred.k8s %s |" % (
+            machine["kernel"], machine["python"], machine["ansible_core"], machine["kubernetes_core"], machine["regcred_k8s"]),
+        "| cluster | the local control plane of `scripts/localenv` (kube-apiserver %s, etcd and controller-manager on the same cores) |" % machine["apiserver"],
+        "",
+        "## What is compared",
+        "",
+        "- **(a)** one task of `regcred.k8s.registry_pull_secret` (or `sa_image_pull_secrets`) with "
+        "`namespaces:` listing all N, `parallel: %d`." % settings["parallel"],
+        "- **(b)** `kubernetes.core.k8s` with `loop:` over the namespaces: a `kubernetes.io/dockerconfigjson` "
+        "Secret whose payload is templated with `to_json | b64encode` (`state: present`), or, in scenario 3, "
+        "`state: patched` on the `default` ServiceAccount. kubernetes.core comes from the `ansible` package of "
+        "`requirements-bench.txt`.",
+        "- **(c)** the raw lower bound, `tests/bench/raw.py`: the same N requests from the Python kubernetes "
+        "client in one process, %d threads sharing one connection pool, bodies not decoded. For the no-op "
+        "rerun its least possible work is one cluster-wide LIST compared in memory." % settings["parallel"],
+        "",
+        "## How it is measured",
+        "",
+        "- **Wall time**: the median of %d runs of each command, from start to exit, including "
+        "ansible-playbook's or Python's start-up.%s Runs interleave the tools, so a slow spell of the "
+        "machine falls on all of them." % (settings["runs"], loop_note),
+        "- **API requests** are read from the apiserver's `/metrics` (`apiserver_request_total`) just "
+        "before and after each run. The controller-manager shares the apiserver, so only the series of the "
+        "resources a scenario touches are counted (namespaces and secrets; serviceaccounts too in scenario "
+        "3), plus API discovery (non-resource GETs of `/api` and `/apis`). The controller-manager's own "
+        "periodic discovery can add a pair of discovery GETs to any run; an exact count per module, read "
+        "from the audit log by User-Agent, is in `tests/live/test_rerun_requests.py`.",
+        "- **Peak memory**: `getrusage(RUSAGE_CHILDREN).ru_maxrss` of a fresh process that runs one "
+        "command (`tests/bench/measure.py`): the peak resident set of the largest single process in the "
+        "tree (ansible-playbook, its worker, or the module's Python), the largest over the runs.",
+        "- Namespaces are created once (the largest N); between runs the raw client deletes the Secrets "
+        "or resets the ServiceAccounts, so each converge starts from none and each attach from an empty "
+        "`imagePullSecrets`. Each tool writes a Secret of its own name, so each no-op rerun rereads what "
+        "that tool wrote.",
+        "- Scenario 4 runs a playbook of %d identical tasks in one namespace (the first creates, the "
+        "others find nothing to do) and an empty playbook; time per task is the difference divided by %d." % (
+            settings["tasks"], settings["tasks"]),
+        "",
+        "## Results",
+        "",
+        results_table(data),
+        "",
+        "### %s" % SCENARIOS["single"],
+        "",
+        table,
+        "",
+        "Module start-up: the cumulative import time in a fresh Python (`python -X importtime`, median of 3). "
+        "kubernetes.core.k8s imports the kubernetes package and its dynamic client, and reads API discovery "
+        "(from its cache after the first run).",
+        "",
+        imports_table(data),
+        "",
+        "![wall time against N, log-log](%s)" % image_name,
+        "",
+        "## Targets",
+        "",
+        target_table,
+        "",
+    ]
+    if missed:
+        parts += ["Missed targets, and why:", ""] + ["- " + text for text in missed] + [""]
+    return "\n".join(parts)
+
+
+def main(results_path, doc_path, image_path):
+    data = json.loads(Path(results_path).read_text())
+    plot(data, image_path)
+    Path(doc_path).write_text(document(data, Path(image_path).name))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
