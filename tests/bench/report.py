@@ -218,7 +218,7 @@ def document(data, image_name):
         "before and after each run. The controller-manager shares the apiserver, so only the series of the "
         "resources a scenario touches are counted (namespaces and secrets; serviceaccounts too in scenario "
         "3), plus API discovery (non-resource GETs of `/api` and `/apis`). The controller-manager's own "
-        "periodic discovery can add a pair of discovery GETs to any run; an exact count per module, read "
+        "periodic discovery and its watch renewals can add a few discovery GETs and WATCHes to any run; an exact count per module, read "
         "from the audit log by User-Agent, is in `tests/live/test_rerun_requests.py`.",
         "- **Peak memory**: `getrusage(RUSAGE_CHILDREN).ru_maxrss` of a fresh process that runs one "
         "command (`tests/bench/measure.py`): the peak resident set of the largest single process in the "
@@ -254,7 +254,29 @@ def document(data, image_name):
     ]
     if missed:
         parts += ["Missed targets, and why:", ""] + ["- " + text for text in missed] + [""]
+    notes = observations(data)
+    if notes:
+        parts += ["## Observations", ""] + ["- " + text for text in notes] + [""]
     return "\n".join(parts)
+
+
+def observations(data):
+    """Sentences about this run that the tables alone do not explain."""
+    notes, largest = [], data["settings"]["sizes"][-1]
+    if max(data["loadavg_before"] + data["loadavg_after"]) > data["machine"]["cores"]:
+        notes.append("The load average was above the number of cores: other work shared the machine during the run. "
+                     "Runs of a few seconds then vary by more than their differences across N, which is why some "
+                     "small-N times exceed larger-N ones; the loop's per-namespace cost and the ratios at N=%d are "
+                     "far larger than that noise." % largest)
+    module, raw = find(data["results"], "converge", "module", largest), find(data["results"], "converge", "raw", largest)
+    if module and raw and module["seconds"] < raw["seconds"]:
+        notes.append("At N=%d the raw client (c) is slower than the module (a) (%.2f s against %.2f s): the generated "
+                     "client checks every call's arguments with pydantic and builds each request through its "
+                     "serialisation layer, and its process imports the whole kubernetes package (%.0f ms above), "
+                     "while the module sends prepared JSON through urllib3. (c) is the lower bound for a script "
+                     "written with that client, not for the apiserver." % (
+                         largest, raw["seconds"], module["seconds"], data["imports_ms"].get("kubernetes", 0)))
+    return notes
 
 
 def main(results_path, doc_path, image_path):
