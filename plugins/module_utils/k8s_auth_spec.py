@@ -14,7 +14,8 @@ __metaclass__ = type
 from ansible.module_utils.basic import env_fallback
 
 AUTH_ARG_SPEC = dict(
-    kubeconfig=dict(type="raw", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+    # A kubeconfig given inline holds tokens and keys; kubernetes.core declares it no_log as well.
+    kubeconfig=dict(type="raw", no_log=True, fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
     context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
     host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
     api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),

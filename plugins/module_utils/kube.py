@@ -25,7 +25,7 @@ import json
 import os
 import ssl
 import tempfile
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -60,6 +60,12 @@ class KubeError(Exception):
         """True when no other request can fare better: the apiserver was not reached, or it did
         not accept the identity. Such an error is about the connection options, never about one object."""
         return self.status in (None, 401)
+
+
+def core_path(*segments):
+    """A core/v1 API path from its segments, each percent-escaped: a name can never add or climb
+    a path segment, whatever it holds (callers validate names first; this is the second wall)."""
+    return "/api/v1/" + "/".join(quote(str(segment), safe="") for segment in segments)
 
 
 def fail_if_missing(module):

@@ -12,6 +12,7 @@ import re
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
 
 def _shown(value):
@@ -37,12 +38,22 @@ def check_dns_subdomain(value, field):
     return value
 
 
+def valid_label_key(key):
+    """A label or annotation key: an optional DNS-subdomain prefix and '/', then a name."""
+    prefix, slash, name = key.rpartition("/")
+    return not ((slash and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.fullmatch(prefix)))
+                or len(name) > 63 or not _LABEL_NAME.fullmatch(name))
+
+
+def valid_label_value(value):
+    """A label value: empty, or at most 63 characters of [A-Za-z0-9_.-] starting and ending alphanumeric."""
+    return len(value) <= 63 and bool(_LABEL_VALUE.fullmatch(value))
+
+
 def check_metadata_keys(mapping, field):
     """Label or annotation keys: an optional DNS-subdomain prefix and '/', then a name."""
     for key, value in (mapping or {}).items():
-        prefix, slash, name = key.rpartition("/")
-        if (slash and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.match(prefix))) \
-                or len(name) > 63 or not _LABEL_NAME.match(name):
+        if not valid_label_key(key):
             raise ValueError("%s: %s is not a valid key" % (field, _shown(key)))
         if not isinstance(value, str):
             raise ValueError("%s[%s]: values must be strings; quote %s" % (field, key, _shown(value)))

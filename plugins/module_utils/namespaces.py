@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.label_selector import parse_selector
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label
 
 NAMESPACE_ARG_SPEC = dict(
@@ -35,6 +36,9 @@ class Selection:
 def validate(params):
     """Check names before any API call; returns the explicitly listed namespaces or None."""
     listed = None
+    if params.get("namespace_selector") is not None:
+        # Checked before anything else: a blank selector would otherwise select every namespace.
+        parse_selector(params["namespace_selector"], "namespace_selector")
     if params.get("namespace"):
         listed = [params["namespace"]]
     elif params.get("namespaces") is not None:

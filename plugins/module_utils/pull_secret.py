@@ -3,6 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The desired pull Secret, what a stored one may be reused for, and the plan per namespace. Pure.
 
+Ownership: every Secret this collection writes carries the label ``regcred.k8s/managed: "true"``.
+A Secret without it was made by someone else, and the modules leave it alone (neither update nor
+delete it) unless the task says ``adopt``. Secrets written before the label existed are known by
+their ``regcred.k8s/credentials`` annotation and count as ours.
+
 A managed Secret records, in the annotation ``regcred.k8s/credentials``, one line per
 credential: its server, username, provider, expiry and ``source`` (a hash of the non-secret
 inputs that minted it). No secret is in it. A later run reuses a stored token, without minting
@@ -25,9 +30,11 @@ SECRET_TYPE = "kubernetes.io/dockerconfigjson"
 DATA_KEY = ".dockerconfigjson"
 ANNOTATION_CREDENTIALS = "regcred.k8s/credentials"
 ANNOTATION_EXPIRES = "regcred.k8s/expires-at"
+LABEL_MANAGED = "regcred.k8s/managed"
 
 # plan actions
 CREATE, UPDATE, REPLACE, UNCHANGED, CONFLICT = "create", "update", "replace", "unchanged", "conflict"
+DELETE, ABSENT, NOT_OURS = "delete", "absent", "not ours"
 
 
 def source_id(identity):
@@ -81,6 +88,19 @@ def is_pull_secret(secret):
     return secret.get("type") == SECRET_TYPE
 
 
+def owned(secret):
+    """True when this collection wrote the Secret: our label, or the annotation of earlier releases."""
+    meta = secret.get("metadata") or {}
+    return (meta.get("labels") or {}).get(LABEL_MANAGED) == "true" \
+        or ANNOTATION_CREDENTIALS in (meta.get("annotations") or {})
+
+
+def not_ours(secret):
+    return NOT_OURS, None, ("Secret %s was not created by regcred.k8s (it has no %s label), so it is left "
+                            "alone; set adopt=true to take it over" % (
+                                (secret.get("metadata") or {}).get("name"), LABEL_MANAGED))
+
+
 def reusable(secrets, source, refresh_before, now):
     """Entries and records stored for ``source`` in any of ``secrets`` that stay valid for
     longer than ``refresh_before``; the latest-expiring wins. None when a new mint is needed."""
@@ -120,7 +140,7 @@ def desired_secret(name, namespace, entries, records, labels, annotations):
         ann[ANNOTATION_EXPIRES] = min(expiries)
     return {
         "apiVersion": "v1", "kind": "Secret", "type": SECRET_TYPE,
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {}),
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {}, **{LABEL_MANAGED: "true"}),
                      "annotations": ann},
         "data": {DATA_KEY: base64.b64encode(dockerconfig.serialize(entries)).decode("ascii")},
     }
@@ -139,10 +159,13 @@ def _merged_metadata(existing, desired):
     return meta
 
 
-def plan(existing, desired, force):
-    """(action, body, reason) for one namespace. ``body`` is what to write, or None."""
+def plan(existing, desired, force, adopt=False):
+    """(action, body, reason) for one namespace. ``body`` is what to write, or None. A Secret that
+    is not ours is only written with ``adopt``."""
     if existing is None:
         return CREATE, desired, None
+    if not (adopt or owned(existing)):
+        return not_ours(existing)
     if not is_pull_secret(existing):
         reason = "Secret exists with type %r, not %s" % (existing.get("type") or "Opaque", SECRET_TYPE)
         return (REPLACE, desired, reason) if force else (CONFLICT, None, reason + "; set force=true to replace it")
@@ -159,6 +182,17 @@ def plan(existing, desired, force):
     body = dict(existing, metadata=meta, data=desired["data"])
     body.pop("stringData", None)
     return UPDATE, body, None
+
+
+def plan_absent(existing, force, adopt=False):
+    """(action, Secret to delete, reason) for ``state: absent`` in one namespace."""
+    if existing is None:
+        return ABSENT, None, None
+    if not (adopt or owned(existing)):
+        return not_ours(existing)
+    if not is_pull_secret(existing) and not force:
+        return CONFLICT, None, "Secret has type %r; set force=true to delete it" % existing.get("type")
+    return DELETE, existing, None
 
 
 def _view(secret):

@@ -7,13 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError, core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
 
 
 def _path(namespace, name=None):
-    base = "/api/v1/namespaces/%s/secrets" % namespace
-    return base if name is None else "%s/%s" % (base, name)
+    return core_path("namespaces", namespace, "secrets") if name is None else \
+        core_path("namespaces", namespace, "secrets", name)
 
 
 def _preconditions(secret):

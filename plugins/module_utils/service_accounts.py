@@ -9,11 +9,12 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError, core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
 
 # Secret metadata only: knowing which Secrets exist must not download their data.
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+METADATA_ONLY_ONE = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 WAIT_INTERVAL = 0.25
 
 
@@ -42,7 +43,7 @@ class ServiceAccountStore:
                 raise
 
         def one(namespace):
-            return self.kube.request("GET", "/api/v1/namespaces/%s/%s" % (namespace, resource), query,
+            return self.kube.request("GET", core_path("namespaces", namespace, resource), query,
                                      accept=accept)["items"] or []
 
         outcomes = run_all(namespaces, one, self.parallel)
@@ -67,14 +68,39 @@ class ServiceAccountStore:
                         del accounts[name]
         return found, errors
 
-    def secret_names(self, namespaces):
-        """({namespace: set of Secret names}, {namespace: KubeError}), reading metadata only."""
-        found, errors = self._list_everywhere("secrets", namespaces, {}, accept=METADATA_ONLY)
-        return dict((ns, set(secrets)) for ns, secrets in found.items()), errors
+    def secret_names(self, namespaces, wanted):
+        """({namespace: the names of ``wanted`` that exist there}, {namespace: KubeError}), reading
+        metadata only. An identity that may read only these Secrets by name (the refresh job's)
+        cannot list them, so a 403 falls back to one GET per namespace and name."""
+        query = {"fieldSelector": "metadata.name=%s" % wanted[0]} if len(wanted) == 1 else {}
+        found, errors = self._list_everywhere("secrets", namespaces, query, accept=METADATA_ONLY)
+        names = dict((ns, set(secrets) & set(wanted)) for ns, secrets in found.items())
+        forbidden = [ns for ns, error in errors.items() if error.status == 403]
+        if forbidden:
+            def by_name(namespace):
+                return set(name for name in wanted if self._exists("secrets", namespace, name))
+
+            outcomes = run_all(forbidden, by_name, self.parallel)
+            for namespace, outcome in outcomes.items():
+                if outcome.ok:
+                    names[namespace] = outcome.value
+                    del errors[namespace]
+                else:
+                    errors[namespace] = outcome.error
+        return names, errors
+
+    def _exists(self, resource, namespace, name):
+        try:
+            self.kube.request("GET", core_path("namespaces", namespace, resource, name), accept=METADATA_ONLY_ONE)
+        except KubeError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def get(self, namespace, name):
         try:
-            return self.kube.request("GET", "/api/v1/namespaces/%s/serviceaccounts/%s" % (namespace, name))
+            return self.kube.request("GET", core_path("namespaces", namespace, "serviceaccounts", name))
         except KubeError as exc:
             if exc.status == 404:
                 return None
@@ -93,7 +119,7 @@ class ServiceAccountStore:
     def create(self, namespace, name):
         body = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}}
         try:
-            return self.kube.request("POST", "/api/v1/namespaces/%s/serviceaccounts" % namespace, body=body)
+            return self.kube.request("POST", core_path("namespaces", namespace, "serviceaccounts"), body=body)
         except KubeError as exc:
             if exc.status != 409:  # made meanwhile, by the controller or someone else
                 raise
@@ -104,5 +130,5 @@ class ServiceAccountStore:
         the apiserver answer 409 instead of being overwritten."""
         meta = account["metadata"]
         body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "imagePullSecrets": entries}
-        return self.kube.request("PATCH", "/api/v1/namespaces/%s/serviceaccounts/%s" % (meta["namespace"], meta["name"]),
+        return self.kube.request("PATCH", core_path("namespaces", meta["namespace"], "serviceaccounts", meta["name"]),
                                  body=body, content_type="application/merge-patch+json")

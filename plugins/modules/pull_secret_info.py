@@ -281,7 +281,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils import pull_diagnosis 
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, core_path, fail_if_missing
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_TLS_ARG_SPEC, check_registry_tls
@@ -337,8 +337,7 @@ class Inspection:
         self.loaded = {}
 
     def path(self, resource, name=None):
-        base = "/api/v1/namespaces/%s/%s" % (self.namespace, resource)
-        return base if name is None else "%s/%s" % (base, name)
+        return core_path("namespaces", self.namespace, resource, *([] if name is None else [name]))
 
     def get(self, resource, name):
         """The object, or None when it does not exist; KubeError otherwise."""

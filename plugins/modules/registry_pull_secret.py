@@ -52,9 +52,25 @@ options:
   state:
     description:
       - V(present) creates or updates the Secret; V(absent) deletes it.
+      - Either acts only on Secrets that this collection created (they carry the label
+        C(regcred.k8s/managed=true), or the annotation C(regcred.k8s/credentials) of earlier releases).
+        A Secret of the same name made by anyone else is reported as C(skipped) with the reason
+        C(not ours), and left alone, unless O(adopt) is set.
     type: str
     choices: [present, absent]
     default: present
+  adopt:
+    description:
+      - Take over a Secret of this name that this collection did not create, in every selected
+        namespace where one exists, instead of leaving it alone.
+      - With O(state=present) its content is replaced (or, with O(merge), merged) and it gets the
+        C(regcred.k8s/managed=true) label, so later runs manage it without O(adopt); with
+        O(state=absent) it is deleted.
+      - Risk, read before use - whoever made that Secret, a person, a Helm chart, an operator such as
+        reflector or External Secrets, loses it to this task, and their next sync may fight it. Prefer
+        another O(name), and adopt only Secrets you know are stale copies of this one.
+    type: bool
+    default: false
   from_secret:
     description:
       - Copy the credentials of this existing pull Secret instead of minting them, for example
@@ -280,7 +296,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintC
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
-from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain, check_metadata_keys
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain, check_metadata_keys
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
@@ -301,6 +317,7 @@ def argument_spec():
         from_secret=dict(type="dict", no_log=False, options=dict(
             namespace=dict(type="str", required=True), name=dict(type="str", required=True))),
         merge=dict(type="bool", default=False),
+        adopt=dict(type="bool", default=False),
         refresh_before=dict(type="raw", default="6h"),
         verify=dict(type="bool", default=False),
         labels=dict(type="dict", default={}),
@@ -320,10 +337,13 @@ def validate(params):
     for key in (ps.ANNOTATION_CREDENTIALS, ps.ANNOTATION_EXPIRES):
         if key in params["annotations"]:
             raise ValueError("annotations: %s is written by this module and cannot be set" % key)
+    if ps.LABEL_MANAGED in params["labels"]:
+        raise ValueError("labels: %s is written by this module and cannot be set" % ps.LABEL_MANAGED)
     if not 1 <= params["parallel"] <= 100:
         raise ValueError("parallel: must be between 1 and 100")
     check_registry_tls(params)
     if params["from_secret"]:
+        check_dns_label(params["from_secret"]["namespace"], "from_secret.namespace")
         check_dns_subdomain(params["from_secret"]["name"], "from_secret.name")
     if params["state"] == "present" and not params["from_secret"] and not params["registries"]:
         raise ValueError("registries: list at least one registry, or use from_secret")
@@ -371,6 +391,8 @@ class Run:
 
     # plan and apply ------------------------------------------------------------------------
     def plan_present(self, namespace, existing, managed, records):
+        if existing is not None and not (self.params["adopt"] or ps.owned(existing)):
+            return ps.not_ours(existing)
         entries = managed
         if self.params["merge"] and existing is not None and ps.is_pull_secret(existing):
             try:
@@ -380,31 +402,26 @@ class Run:
                                  "to replace it" % exc)
         desired = ps.desired_secret(self.params["name"], namespace, entries, records,
                                     self.params["labels"], self.params["annotations"])
-        return ps.plan(existing, desired, self.params["force"])
-
-    def plan_absent(self, existing):
-        if existing is None:
-            return "absent", None, None
-        if not ps.is_pull_secret(existing) and not self.params["force"]:
-            return ps.CONFLICT, None, "Secret has type %r; set force=true to delete it" % existing.get("type")
-        return "delete", existing, None
+        return ps.plan(existing, desired, self.params["force"], self.params["adopt"])
 
     def converge(self, namespace, existing, planner):
-        """Plan, write (unless check mode) and return the result word for one namespace."""
+        """Plan, write (unless check mode) and return the result for one namespace."""
         def attempt(current):
             state = existing if current is None else current.get("secret")
             action, body, reason = planner(namespace, state)
             if action == ps.CONFLICT:
                 raise ValueError(reason)
-            if action not in ("absent", ps.UNCHANGED):
+            if action == ps.NOT_OURS:
+                return {"result": "skipped", "reason": "not ours: " + reason}
+            if action not in (ps.ABSENT, ps.UNCHANGED):
                 if not self.module.check_mode:
                     self.store.write(namespace, action, state, body)
                 if self.module._diff:
-                    before, after = ps.diff(state, None if action == "delete" else body)
+                    before, after = ps.diff(state, None if action == ps.DELETE else body)
                     header = "%s/%s" % (namespace, self.params["name"])
                     self.diffs.append({"before_header": header, "after_header": header,
                                        "before": before, "after": after})
-            return "deleted" if action == "delete" else RESULT_WORDS.get(action, action)
+            return {"result": "deleted" if action == ps.DELETE else RESULT_WORDS.get(action, action)}
 
         return retry_on_conflict(attempt, lambda: {"secret": self.store.get(namespace)})
 
@@ -422,7 +439,7 @@ class Run:
 
         if params["state"] == "absent":
             def planner(namespace, state):
-                return self.plan_absent(state)
+                return ps.plan_absent(state, params["force"], params["adopt"])
         else:
             if params["from_secret"]:
                 managed, records = self.copied_entries()
@@ -435,7 +452,7 @@ class Run:
             def planner(namespace, state):
                 return self.plan_present(namespace, state, managed, records)
 
-        outcomes = run_all(targets, lambda ns: {"result": self.converge(ns, existing.get(ns), planner)},
+        outcomes = run_all(targets, lambda ns: self.converge(ns, existing.get(ns), planner),
                            params["parallel"], params["fail_fast"])
         record_outcomes(self.results, outcomes)
 
@@ -449,6 +466,12 @@ class Run:
             extra["expires_at"] = expiries[0] if expiries else None
         if self.diffs:
             extra["diff"] = sorted(self.diffs, key=lambda d: d["before_header"])
+        shown = sorted(n for n, r in self.results.items() if r.get("reason", "").startswith("not ours"))
+        if shown:
+            self.warnings.append("Secret %s exists in %d namespace(s) but was not created by regcred.k8s, so it was "
+                                 "left alone: %s%s; set adopt=true to take it over" % (
+                                     self.params["name"], len(shown), ", ".join(shown[:10]),
+                                     " and %d more" % (len(shown) - 10) if len(shown) > 10 else ""))
         for warning in self.warnings:
             self.module.warn(warning)
         finish(self.module, self.results, **extra)

@@ -160,6 +160,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.label_selector import parse_selector
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
@@ -196,6 +197,8 @@ def validate(params):
         raise ValueError("service_accounts: list at least one ServiceAccount, or leave it out for default")
     for index, name in enumerate(params["service_accounts"] or []):
         check_dns_subdomain(name, "service_accounts[%d]" % index)
+    if params["service_account_selector"] is not None:
+        parse_selector(params["service_account_selector"], "service_account_selector")
     if not 0 <= params["wait_timeout"] <= 3600:
         raise ValueError("wait_timeout: must be between 0 and 3600 seconds")
     if not 1 <= params["parallel"] <= 100:
@@ -279,7 +282,8 @@ class Run:
                                                      params["service_account_selector"])
         present = None
         if params["state"] != "absent":
-            present, secret_errors = self.store.secret_names([n for n in selection.names if n not in errors])
+            present, secret_errors = self.store.secret_names([n for n in selection.names if n not in errors],
+                                                              params["secrets"])
             errors.update(secret_errors)
         for name, error in errors.items():
             self.results[name] = {"result": "failed", "reason": str(error)}

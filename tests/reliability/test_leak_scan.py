@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+import yaml
 
 import testenv
 
@@ -21,6 +22,31 @@ MODES = {
     "check-diff": {"verbosity": 4, "check": True, "diff": True},
     "debug": {"extra_env": {"ANSIBLE_DEBUG": "1"}, "diff": True},
 }
+
+
+def inline_kubeconfigs(env):
+    """The admin kubeconfig given inline twice, as a playbook may template it: once with the admin's
+    token, once with the client certificate and key as data. Returns (token form, key form, secrets)."""
+    config = yaml.safe_load(Path(env["KUBECONFIG"]).read_text())
+    user = config["users"][0]["user"]
+    cluster = config["clusters"][0]["cluster"]
+    key_pem = Path(user["client-key"]).read_text()
+
+    def inline(credentials):
+        data = dict(cluster, **{"certificate-authority-data": base64.b64encode(
+            Path(cluster["certificate-authority"]).read_bytes()).decode()})
+        data.pop("certificate-authority")
+        return {"apiVersion": "v1", "kind": "Config", "current-context": "inline",
+                "clusters": [{"name": "inline", "cluster": data}],
+                "users": [{"name": "inline", "user": credentials}],
+                "contexts": [{"name": "inline", "context": {"cluster": "inline", "user": "inline"}}]}
+
+    with_token = inline({"token": env["REGCRED_ADMIN_TOKEN"]})
+    key_data = base64.b64encode(key_pem.encode()).decode()
+    with_key = inline({"client-certificate-data": base64.b64encode(Path(user["client-certificate"]).read_bytes()).decode(),
+                       "client-key-data": key_data})
+    key_lines = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
+    return with_token, with_key, {env["REGCRED_ADMIN_TOKEN"], key_data, key_lines[1]}
 
 
 def scenarios(env, namespace):
@@ -39,6 +65,8 @@ def scenarios(env, namespace):
     acr = {"provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "token_exchange",
            "tenant_id": env["REGCRED_AZURE_TENANT_ID"], "client_id": env["REGCRED_AZURE_CLIENT_ID"],
            "client_secret": env["REGCRED_AZURE_CLIENT_SECRET"], "authority_host": env["REGCRED_AZURE_AUTHORITY"]}
+    with_token, with_key, connection_secrets = inline_kubeconfigs(env)
+    plain |= connection_secrets
     module = "regcred.k8s.registry_pull_secret"
     cases = {
         "basic-verified": (module, {"name": "leak-basic", "namespace": namespace, "registries": basic, "verify": True,
@@ -64,6 +92,12 @@ def scenarios(env, namespace):
         "absent": (module, {"name": "leak-basic", "namespace": namespace, "state": "absent"}),
         "attach-to-service-account": ("regcred.k8s.sa_image_pull_secrets",
                                       {"namespace": namespace, "secrets": ["leak-mixed"]}),
+        "inline-kubeconfig-with-token": (module, {"name": "leak-inline", "namespace": namespace, "kubeconfig": with_token,
+                                                  "registries": [basic[0]]}),
+        "inline-kubeconfig-with-key": ("regcred.k8s.sa_image_pull_secrets", {
+            "namespace": namespace, "secrets": ["leak-inline"], "kubeconfig": with_key}),
+        "inline-kubeconfig-failure": (module, {"name": "leak-inline", "namespace": "leak-no-such-namespace",
+                                               "kubeconfig": with_token, "registries": [basic[0]]}),
         "credentials-to-auth-file": ("regcred.k8s.registry_credentials", {
             "return_secrets": False, "dest": "DEST", "registries": basic + [
                 {"provider": "dockerhub", "username": "ci-bot", "password": hub_password}]}),

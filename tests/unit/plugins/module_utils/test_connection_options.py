@@ -1,7 +1,7 @@
 import pytest
 import trustme
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import check_registry_tls
 
 EXPLICIT = {"host": "https://127.0.0.1:6443", "api_key": "token-0123456789"}
@@ -46,3 +46,12 @@ def test_impersonated_groups_need_a_user():
     with pytest.raises(KubeError, match="impersonate_groups: needs impersonate_user"):
         Kube(dict(EXPLICIT, impersonate_groups=["auditors"]), "test")
     Kube(dict(EXPLICIT, impersonate_user="alice", impersonate_groups=["auditors"]), "test").close()
+
+
+@pytest.mark.parametrize("segments, expected", [
+    (("namespaces", "team-a", "secrets", "regcred"), "/api/v1/namespaces/team-a/secrets/regcred"),
+    (("namespaces", "a/../../namespaces/b", "secrets"), "/api/v1/namespaces/a%2F..%2F..%2Fnamespaces%2Fb/secrets"),
+    (("namespaces", "a?b#c d", "secrets"), "/api/v1/namespaces/a%3Fb%23c%20d/secrets"),
+])
+def test_core_path_escapes_every_segment(segments, expected):
+    assert core_path(*segments) == expected

@@ -47,21 +47,50 @@ def test_plan_create_unchanged_update():
     action, body = ps.plan(current, new, False)[:2]
     assert action == ps.UPDATE
     assert body["metadata"]["resourceVersion"] == "7"
-    assert body["metadata"]["labels"] == {"team": "x", "foreign": "kept"}
+    assert body["metadata"]["labels"] == {"team": "x", "foreign": "kept", ps.LABEL_MANAGED: "true"}
     assert body["metadata"]["annotations"]["other/owner"] == "y"
 
 
 def test_plan_type_conflict_and_immutable_need_force():
     desired = ps.desired_secret("regcred", "ns", {"a.io": dc.entry("u", "p")}, [], {}, {})
     opaque = {"type": "Opaque", "metadata": {"name": "regcred"}, "data": {"x": "eA=="}}
-    action, body, reason = ps.plan(opaque, desired, False)
+    action, body, reason = ps.plan(opaque, desired, False, adopt=True)
     assert action == ps.CONFLICT and body is None and "'Opaque'" in reason and "force=true" in reason
-    assert ps.plan(opaque, desired, True)[0] == ps.REPLACE
+    assert ps.plan(opaque, desired, True, adopt=True)[0] == ps.REPLACE
     frozen = stored({"a.io": dc.entry("u", "old")}, [], immutable=True)
     assert ps.plan(frozen, desired, False)[0] == ps.CONFLICT
     assert ps.plan(frozen, desired, True)[0] == ps.REPLACE
     same = stored({"a.io": dc.entry("u", "p")}, [], immutable=True)
     assert ps.plan(same, desired, False)[0] == ps.UNCHANGED
+
+
+def test_secrets_we_did_not_write_are_left_alone_unless_adopted():
+    desired = ps.desired_secret("regcred", "ns", {"a.io": dc.entry("u", "p")}, [], {}, {})
+    assert desired["metadata"]["labels"][ps.LABEL_MANAGED] == "true"
+    theirs = {"type": ps.SECRET_TYPE, "metadata": {"name": "regcred", "labels": {"app": "x"}},
+              "data": {ps.DATA_KEY: base64.b64encode(dc.serialize({"q.io": dc.entry("t", "s")})).decode()}}
+    opaque = {"type": "Opaque", "metadata": {"name": "regcred"}, "data": {"x": "eA=="}}
+    for secret in (theirs, opaque):
+        assert not ps.owned(secret)
+        for force in (False, True):
+            action, body, reason = ps.plan(secret, desired, force)
+            assert (action, body) == (ps.NOT_OURS, None) and "adopt=true" in reason
+            assert ps.plan_absent(secret, force)[:2] == (ps.NOT_OURS, None)
+    action, body = ps.plan(theirs, desired, False, adopt=True)[:2]
+    assert action == ps.UPDATE and body["metadata"]["labels"] == {"app": "x", ps.LABEL_MANAGED: "true"}
+    assert ps.plan_absent(theirs, False, adopt=True) == (ps.DELETE, theirs, None)
+    assert ps.plan_absent(opaque, False, adopt=True)[0] == ps.CONFLICT
+    assert ps.plan_absent(opaque, True, adopt=True)[0] == ps.DELETE
+    assert ps.plan_absent(None, False) == (ps.ABSENT, None, None)
+
+
+def test_secrets_of_earlier_releases_are_ours():
+    older = stored({"a.io": dc.entry("u", "p")}, [])
+    del older["metadata"]["labels"][ps.LABEL_MANAGED]
+    assert ps.owned(older)
+    assert ps.plan_absent(older, False) == (ps.DELETE, older, None)
+    assert ps.owned({"metadata": {"labels": {ps.LABEL_MANAGED: "true"}}})
+    assert not ps.owned({"metadata": {"labels": {ps.LABEL_MANAGED: "false"}}})
 
 
 def test_reusable_respects_refresh_window_and_source():
