@@ -26,6 +26,8 @@ options:
     description:
       - A label selector, such as V(team=payments) or V(env in (prod,stage\)); every namespace
         that matches. Matching no namespace at all is an error.
+      - The selector is parsed with the apiserver's grammar before any request; a blank or malformed
+        one fails naming this option, so a selector of only spaces never selects every namespace.
     type: str
   all_namespaces:
     description:

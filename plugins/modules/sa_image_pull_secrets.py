@@ -67,6 +67,7 @@ options:
   service_account_selector:
     description:
       - Change the ServiceAccounts that match this label selector.
+      - A blank or malformed selector fails before any request, naming this option.
     type: str
   wait:
     description:

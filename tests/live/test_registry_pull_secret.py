@@ -139,7 +139,8 @@ def test_type_conflict_fails_without_force_and_replaces_with_it(env, admin, name
     name = namespaces(1)[0]
     admin.create_namespaced_secret(name, {"metadata": {"name": "regcred"}, "type": "Opaque",
                                           "stringData": {"token": "keep-me"}})
-    args = {"name": "regcred", "namespace": name, "registries": basic_registries(env)}
+    # Made by someone else: only adopt lets the module touch it at all.
+    args = {"name": "regcred", "namespace": name, "registries": basic_registries(env), "adopt": True}
     run = testenv.run_task(env, MODULE, args, tmp_path)
     assert run.failed and "'Opaque'" in run.result["namespaces"][name]["reason"]
     assert admin.read_namespaced_secret("regcred", name).type == "Opaque"
@@ -153,7 +154,7 @@ def test_merge_keeps_entries_written_by_others(env, admin, namespaces, tmp_path)
     foreign = {"auths": {"quay.io": {"username": "q", "password": "x", "auth": base64.b64encode(b"q:x").decode()}}}
     admin.create_namespaced_secret(name, {"metadata": {"name": "regcred"}, "type": "kubernetes.io/dockerconfigjson",
                                           "data": {".dockerconfigjson": base64.b64encode(json.dumps(foreign).encode()).decode()}})
-    args = {"name": "regcred", "namespace": name, "registries": basic_registries(env)[:1], "merge": True}
+    args = {"name": "regcred", "namespace": name, "registries": basic_registries(env)[:1], "merge": True, "adopt": True}
     assert testenv.run_task(env, MODULE, args, tmp_path).result["namespaces"][name]["result"] == "updated"
     assert set(decoded(admin, name)[1]["auths"]) == {"quay.io", env["REGCRED_REGISTRY_BASIC"]}
     replaced = testenv.run_task(env, MODULE, dict(args, merge=False), tmp_path)
@@ -253,7 +254,7 @@ def test_docker_config_file_with_servers_filter_and_a_credential_helper(env, adm
 
 def test_immutable_secret_needs_force_to_be_replaced(env, admin, namespaces, tmp_path):
     name = namespaces(1)[0]
-    args = {"name": "regcred", "namespace": name, "registries": basic_registries(env)}
+    args = {"name": "regcred", "namespace": name, "registries": basic_registries(env), "adopt": True}
     old = json.dumps({"auths": {"old.example.com": {"username": "u", "password": "p", "auth": "dTpw"}}})
     admin.create_namespaced_secret(name, {"metadata": {"name": "regcred"}, "type": "kubernetes.io/dockerconfigjson",
                                           "immutable": True, "data": {".dockerconfigjson": base64.b64encode(old.encode()).decode()}})

@@ -41,7 +41,8 @@ def playbook(workdir, namespace, side, other):
             {"name": f"barrier {round_no}",
              "ansible.builtin.wait_for": {"path": str(workdir / f"{other}-{round_no}"), "timeout": BARRIER_TIMEOUT}},
             {"name": f"pull secret {round_no}", PULL: {
-                "name": shared(round_no), "namespace": namespace, "merge": True, "registries": [
+                # Odd rounds start from a Secret someone else made: adopt lets both writers merge into it.
+                "name": shared(round_no), "namespace": namespace, "merge": True, "adopt": True, "registries": [
                     {"provider": "basic", "server": f"{side}.regcred.invalid", "username": f"user-{side}",
                      "password": f"password-{side}-{round_no}"}]},
              "register": f"pull_{round_no}", "ignore_errors": True},
