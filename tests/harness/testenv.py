@@ -208,6 +208,13 @@ def _run_play(env, tasks, tmp_path, check=False, diff=False, verbosity=0, extra_
     return TaskRun(result, proc.stdout, proc.stderr, proc.returncode)
 
 
+def workdir(base, name):
+    """A sub-directory of a test's tmp_path for one of several task runs."""
+    path = Path(base) / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def run_task(env, module, args, tmp_path, no_log=False, **options):
     """Run one task of ``module`` with ``args`` on localhost, the way a user's playbook does.
     ``options``: check, diff, verbosity, extra_env, kubeconfig."""

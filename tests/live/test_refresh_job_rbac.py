@@ -8,11 +8,13 @@ through would still leave nothing behind; the test fails on it all the same. The
 """
 
 import json
+import uuid
 
 import pytest
 from kubernetes.client.exceptions import ApiException
 
 import testenv
+from testenv import workdir
 
 JOB = "regcred-refresh"
 SECRET = "job-pull"
@@ -41,10 +43,16 @@ def pull_secret(namespace, name):
             "data": {".dockerconfigjson": "eyJhdXRocyI6e319"}}
 
 
-@pytest.fixture(name="job", params=["target-namespaces", "cluster-wide"])
-def job_fixture(request, env, admin, make_namespace, tmp_path):
-    """The role applied in one of its two binding modes; yields (job client, target, other namespace)."""
-    job_ns, target, other = make_namespace("rcj"), make_namespace("rcj-target"), make_namespace("rcj-other")
+@pytest.fixture(name="job", scope="module", params=["target-namespaces", "cluster-wide"])
+def job_fixture(request, env, tmp_path_factory):
+    """The role applied in one of its two binding modes, once per mode for all tests of this file;
+    yields (job client, job token, target namespace, other namespace, mode)."""
+    admin = testenv.core_v1(env["KUBECONFIG"])
+    suffix = uuid.uuid4().hex[:8]
+    job_ns, target, other = (f"rcj-{suffix}", f"rcj-target-{suffix}", f"rcj-other-{suffix}")
+    for namespace in (job_ns, target, other):
+        admin.create_namespace({"metadata": {"name": namespace}})
+    tmp_path = tmp_path_factory.mktemp("refresh-job")
     role_vars = {
         "refresh_cronjob_namespace": job_ns,
         "refresh_cronjob_image": "registry.example.com/regcred/ee@sha256:" + "0" * 64,
@@ -54,16 +62,18 @@ def job_fixture(request, env, admin, make_namespace, tmp_path):
         "refresh_cronjob_kubeconfig": env["KUBECONFIG"],
         "refresh_cronjob_suspend": True,
     }
-    applied = testenv.run_role(env, "regcred.k8s.refresh_cronjob", role_vars, tmp_path / "apply")
-    assert not applied.result["failed"], applied.result
     try:
+        applied = testenv.run_role(env, "regcred.k8s.refresh_cronjob", role_vars, workdir(tmp_path, "apply"))
+        assert not applied.result["failed"], applied.result
         token = testenv.kubectl(env, "-n", job_ns, "create", "token", JOB, "--duration", "10m").stdout.strip()
         for namespace in (target, other, "kube-system"):
             testenv.wait_for_default(admin, namespace)
         yield testenv.core_v1_with_token(env, token), token, target, other, request.param
     finally:
         removed = testenv.run_role(env, "regcred.k8s.refresh_cronjob", dict(role_vars, refresh_cronjob_state="absent"),
-                                   tmp_path / "remove")
+                                   workdir(tmp_path, "remove"))
+        for namespace in (job_ns, target, other):
+            admin.delete_namespace(namespace)
         assert not removed.result["failed"], removed.result
 
 
@@ -114,12 +124,12 @@ def test_job_still_does_its_work(job, env, admin, tmp_path):
     registries = [{"provider": "basic", "server": env["REGCRED_REGISTRY_BASIC"],
                    "username": env["REGCRED_REGISTRY_USER"], "password": env["REGCRED_REGISTRY_PASSWORD"]}]
     write = testenv.run_task(env, "regcred.k8s.registry_pull_secret",
-                             dict(connection, name=SECRET, namespaces=[target], registries=registries), tmp_path / "w")
+                             dict(connection, name=SECRET, namespaces=[target], registries=registries), workdir(tmp_path, "w"))
     assert write.result.get("summary") == {"created": 1}, write.result
     attach = testenv.run_task(env, "regcred.k8s.sa_image_pull_secrets",
-                              dict(connection, namespaces=[target], secrets=[SECRET]), tmp_path / "a")
+                              dict(connection, namespaces=[target], secrets=[SECRET]), workdir(tmp_path, "a"))
     assert attach.result.get("changed") and not attach.result.get("failed"), attach.result
     assert [r.name for r in admin.read_namespaced_service_account("default", target).image_pull_secrets] == [SECRET]
     again = testenv.run_task(env, "regcred.k8s.registry_pull_secret",
-                             dict(connection, name=SECRET, namespaces=[target], registries=registries), tmp_path / "r")
+                             dict(connection, name=SECRET, namespaces=[target], registries=registries), workdir(tmp_path, "r"))
     assert again.result.get("summary") == {"unchanged": 1}, again.result

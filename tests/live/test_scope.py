@@ -12,6 +12,7 @@ import json
 import yaml
 
 import testenv
+from testenv import workdir
 
 MODULE = "regcred.k8s.registry_pull_secret"
 
@@ -29,7 +30,7 @@ def test_blank_namespace_selector_fails_before_any_request(env, admin, make_name
     namespace = make_namespace("scope")
     for blank in ("", "  ", "\t"):
         run = testenv.run_task(env, MODULE, {"name": "scope-blank", "namespace_selector": blank,
-                                             "registries": basic(env)}, tmp_path / repr(blank))
+                                             "registries": basic(env)}, workdir(tmp_path, str(len(blank))))
         assert run.failed and run.result["msg"].startswith("namespace_selector: is blank"), run.result
     assert "scope-blank" not in secret_names(admin, namespace)
     assert "scope-blank" not in secret_names(admin, "kube-system")
@@ -65,14 +66,14 @@ def payload(admin, namespace, name):
 def test_absent_leaves_a_secret_it_did_not_create(env, admin, make_namespace, tmp_path):
     namespace = make_namespace("scope")
     kubectl_secret(env, namespace, "handmade")
-    run = testenv.run_task(env, MODULE, {"name": "handmade", "namespace": namespace, "state": "absent"}, tmp_path / "a")
+    run = testenv.run_task(env, MODULE, {"name": "handmade", "namespace": namespace, "state": "absent"}, workdir(tmp_path, "a"))
     assert not run.failed and not run.result["changed"], run.result
     assert run.result["namespaces"][namespace]["result"] == "skipped"
     assert run.result["namespaces"][namespace]["reason"].startswith("not ours")
     assert any("adopt=true" in w for w in run.result.get("warnings", []))
     assert "handmade" in secret_names(admin, namespace)
     adopted = testenv.run_task(env, MODULE, {"name": "handmade", "namespace": namespace, "state": "absent",
-                                             "adopt": True}, tmp_path / "b")
+                                             "adopt": True}, workdir(tmp_path, "b"))
     assert adopted.result["namespaces"][namespace]["result"] == "deleted", adopted.result
     assert "handmade" not in secret_names(admin, namespace)
 
@@ -83,20 +84,20 @@ def test_present_leaves_a_secret_it_did_not_create(env, admin, make_namespace, t
     before = admin.read_namespaced_secret("handmade", namespace)
     for merge in (False, True):
         run = testenv.run_task(env, MODULE, {"name": "handmade", "namespace": namespace, "merge": merge,
-                                             "registries": basic(env)}, tmp_path / f"m{merge}")
+                                             "registries": basic(env)}, workdir(tmp_path, f"m{merge}"))
         assert not run.failed and not run.result["changed"], run.result
         assert run.result["namespaces"][namespace]["reason"].startswith("not ours")
     after = admin.read_namespaced_secret("handmade", namespace)
     assert after.metadata.resource_version == before.metadata.resource_version
     adopted = testenv.run_task(env, MODULE, {"name": "handmade", "namespace": namespace, "adopt": True,
-                                             "registries": basic(env)}, tmp_path / "adopt")
+                                             "registries": basic(env)}, workdir(tmp_path, "adopt"))
     assert adopted.result["namespaces"][namespace]["result"] == "updated", adopted.result
     secret = admin.read_namespaced_secret("handmade", namespace)
     assert secret.metadata.labels["regcred.k8s/managed"] == "true"
     assert list(payload(admin, namespace, "handmade")["auths"]) == [env["REGCRED_REGISTRY_BASIC"]]
     # Once adopted it is ours: a later run manages it without adopt.
     again = testenv.run_task(env, MODULE, {"name": "handmade", "namespace": namespace, "state": "absent"},
-                             tmp_path / "again")
+                             workdir(tmp_path, "again"))
     assert again.result["namespaces"][namespace]["result"] == "deleted", again.result
 
 
