@@ -45,15 +45,26 @@ def no_log_options(spec):
 SECRET_OPTIONS = frozenset(no_log_options(AUTH_ARG_SPEC) | no_log_options(REGISTRIES_ARG_SPEC))
 
 
+def _strings(value):
+    """A secret value's strings as they may appear in debug text: whole and line by line, and for
+    a dict or list (an inline kubeconfig) each string in it. Lines and nested strings shorter than
+    8 characters are left out: they are structure (``v1``, ``Config``), and masking them would
+    garble the text."""
+    if isinstance(value, str):
+        return {value} | set(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return set(text for item in items for text in _strings(item) if len(text) >= 8)
+
+
 def secret_values(args):
     """Every value given to a no_log option in ``args``, as it may appear in text."""
     found = set()
     if isinstance(args, dict):
         for key, value in args.items():
             if key in SECRET_OPTIONS and value not in (None, ""):
-                found.add(value if isinstance(value, str) else json.dumps(value))
-                if isinstance(value, str):
-                    found |= set(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
+                if not isinstance(value, str):
+                    found.add(json.dumps(value))
+                found |= _strings(value)
             else:
                 found |= secret_values(value)
     elif isinstance(args, list):

@@ -183,7 +183,7 @@ def test_selector_labels_annotations_and_terminating_namespaces(env, admin, name
     assert run.result["namespaces"] == {names[0]: {"result": "created"},
                                         names[1]: {"result": "skipped", "reason": "excluded by exclude_namespaces"}}
     secret = admin.read_namespaced_secret("regcred", names[0])
-    assert secret.metadata.labels == {"runai/cluster-wide": "true"}
+    assert secret.metadata.labels == {"runai/cluster-wide": "true", "regcred.k8s/managed": "true"}
     assert secret.metadata.annotations["example.com/owner"] == "platform"
     none = testenv.run_task(env, MODULE, dict(args, namespace_selector="team=nobody-at-all"), tmp_path)
     assert none.failed and "matches no namespace" in none.result["msg"]

@@ -36,3 +36,14 @@ def test_registries_problem_leaves_what_ansible_converts_or_reports_itself():
     assert registries_problem({"registries": [{"provider": "basic"}, "provider=basic server=a.io"]}) is None
     assert registries_problem({"registries": [42]}) is None
     assert registries_problem({"name": "x"}) is None
+
+
+def test_secret_values_of_an_inline_kubeconfig_are_its_long_strings():
+    token, key = "t0ken-" + "x" * 20, "LS0tLS1CRUdJTi" + "k" * 30
+    kubeconfig = {"apiVersion": "v1", "kind": "Config",
+                  "users": [{"name": "me", "user": {"token": token, "client-key-data": key}}]}
+    found = secret_values({"name": "regcred", "kubeconfig": kubeconfig})
+    assert {token, key} <= found
+    assert not {"v1", "Config", "me", "regcred"} & found
+    text = redact("args: %r" % {"kubeconfig": kubeconfig}, found)
+    assert token not in text and key not in text and "'v1'" in text
