@@ -283,8 +283,8 @@ class Run:
                                                      params["service_account_selector"])
         present = None
         if params["state"] != "absent":
-            present, secret_errors = self.store.secret_names([n for n in selection.names if n not in errors],
-                                                              params["secrets"])
+            readable = [n for n in selection.names if n not in errors]
+            present, secret_errors = self.store.secret_names(readable, params["secrets"])
             errors.update(secret_errors)
         for name, error in errors.items():
             self.results[name] = {"result": "failed", "reason": str(error)}

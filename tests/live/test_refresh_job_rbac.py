@@ -7,6 +7,7 @@ through would still leave nothing behind; the test fails on it all the same. The
 (write its one pull Secret, attach it to a ServiceAccount) must still succeed with that token.
 """
 
+import collections
 import json
 import uuid
 
@@ -18,6 +19,7 @@ from testenv import workdir
 
 JOB = "regcred-refresh"
 SECRET = "job-pull"
+Job = collections.namedtuple("Job", ("client", "token", "target", "other", "mode"))
 
 
 def refused(call):
@@ -46,7 +48,7 @@ def pull_secret(namespace, name):
 @pytest.fixture(name="job", scope="module", params=["target-namespaces", "cluster-wide"])
 def job_fixture(request, env, tmp_path_factory):
     """The role applied in one of its two binding modes, once per mode for all tests of this file;
-    yields (job client, job token, target namespace, other namespace, mode)."""
+    yields a Job: a client with the job's token, the token, a target and another namespace, the mode."""
     admin = testenv.core_v1(env["KUBECONFIG"])
     suffix = uuid.uuid4().hex[:8]
     job_ns, target, other = (f"rcj-{suffix}", f"rcj-target-{suffix}", f"rcj-other-{suffix}")
@@ -68,7 +70,7 @@ def job_fixture(request, env, tmp_path_factory):
         token = testenv.kubectl(env, "-n", job_ns, "create", "token", JOB, "--duration", "10m").stdout.strip()
         for namespace in (target, other, "kube-system"):
             testenv.wait_for_default(admin, namespace)
-        yield testenv.core_v1_with_token(env, token), token, target, other, request.param
+        yield Job(testenv.core_v1_with_token(env, token), token, target, other, request.param)
     finally:
         removed = testenv.run_role(env, "regcred.k8s.refresh_cronjob", dict(role_vars, refresh_cronjob_state="absent"),
                                    workdir(tmp_path, "remove"))
@@ -78,7 +80,7 @@ def job_fixture(request, env, tmp_path_factory):
 
 
 def test_job_cannot_mint_a_token_secret_for_another_service_account(job):
-    client, _, target, _, _ = job
+    client, target = job.client, job.target
     # kube-system holds controller identities such as namespace-controller: near cluster-admin.
     refused(lambda: client.create_namespaced_secret("kube-system", sa_token_secret("kube-system", "namespace-controller"),
                                                     dry_run="All"))
@@ -92,11 +94,11 @@ def test_job_cannot_mint_a_token_secret_for_another_service_account(job):
 
 
 def test_job_cannot_read_or_write_other_secrets(job, admin):
-    client, _, target, other, mode = job
+    client, target, other, mode = job.client, job.target, job.other, job.mode
     admin.create_namespaced_secret(target, {"metadata": {"name": "victim"}, "stringData": {"password": "s3cret"}})
     refused(lambda: client.read_namespaced_secret("victim", target))
     refused(lambda: client.list_namespaced_secret(target))
-    refused(lambda: client.list_secret_for_all_namespaces())
+    refused(client.list_secret_for_all_namespaces)
     refused(lambda: client.patch_namespaced_secret("victim", target, {"metadata": {"labels": {"x": "y"}}}, dry_run="All"))
     refused(lambda: client.create_namespaced_secret(target, {"metadata": {"name": SECRET}, "type": "Opaque",
                                                              "stringData": {"a": "b"}}, dry_run="All"))
@@ -108,7 +110,7 @@ def test_job_cannot_read_or_write_other_secrets(job, admin):
 
 
 def test_job_may_change_only_image_pull_secrets_of_a_service_account(job):
-    client, _, target, _, _ = job
+    client, target = job.client, job.target
     for patch in ({"metadata": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/admin"}}},
                   {"metadata": {"labels": {"owner": "attacker"}}},
                   {"secrets": [{"name": "victim"}]},
@@ -119,7 +121,7 @@ def test_job_may_change_only_image_pull_secrets_of_a_service_account(job):
 
 
 def test_job_still_does_its_work(job, env, admin, tmp_path):
-    _, token, target, _, _ = job
+    token, target = job.token, job.target
     connection = {"host": env["REGCRED_KUBE_HOST"], "ca_cert": env["REGCRED_KUBE_CA"], "api_key": token}
     registries = [{"provider": "basic", "server": env["REGCRED_REGISTRY_BASIC"],
                    "username": env["REGCRED_REGISTRY_USER"], "password": env["REGCRED_REGISTRY_PASSWORD"]}]
