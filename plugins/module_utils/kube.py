@@ -45,15 +45,26 @@ DIRECT_USER_KEYS = frozenset(("token", "tokenFile", "client-certificate", "clien
 # Files of the connection options (k8s_auth_spec), checked before the client reads them.
 PATH_OPTIONS = ("ca_cert", "client_cert", "client_key")
 
+# Seconds to connect and, again, to wait for an answer, unless request_timeout says otherwise. A
+# read is tried READ_ATTEMPTS times, so a silent apiserver fails a task in about a minute.
+DEFAULT_REQUEST_TIMEOUT = 20
+READ_ATTEMPTS = 3
+# Seconds before the third attempt (urllib3 sends the second one at once, then doubles this).
+READ_BACKOFF = 0.5
+# A GET changes nothing, so it is sent again after a connection error or a timeout. A write is
+# sent once: a lost answer does not tell whether the apiserver applied it.
+READ_METHODS = frozenset(["GET"])
+
 
 class KubeError(Exception):
     """An API call failed. ``status`` is the HTTP status (None when the server was not
     reached); the message is the apiserver's own, which never holds Secret data."""
 
-    def __init__(self, message, status=None, reason=None):
+    def __init__(self, message, status=None, reason=None, timed_out=False):
         super(KubeError, self).__init__(message)
         self.status = status
         self.reason = reason
+        self.timed_out = timed_out
 
     @property
     def fatal(self):
@@ -78,6 +89,7 @@ class Connection:
         self.tls_server_name = None
         self.proxy = None
         self.token = _static(None)
+        self.timeout = DEFAULT_REQUEST_TIMEOUT
 
 
 def _static(value):
@@ -209,7 +221,18 @@ def connection(params):
     if params.get("impersonate_groups") and not params.get("impersonate_user"):
         # The apiserver refuses groups without a user, object by object.
         raise ValueError("impersonate_groups: needs impersonate_user")
+    conn.timeout = request_timeout(params)
     return conn
+
+
+def request_timeout(params):
+    """Seconds for each connect and each wait for an answer (request_timeout)."""
+    value = params.get("request_timeout")
+    if value is None:
+        return DEFAULT_REQUEST_TIMEOUT
+    if not 0 < value <= 3600:
+        raise ValueError("request_timeout: must be more than 0 and at most 3600 seconds, not %s" % value)
+    return value
 
 
 def _load_client_certificate(context, conn):
@@ -246,6 +269,7 @@ def _pool(conn, pool_size):
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     _load_client_certificate(context, conn)
     options = dict(maxsize=pool_size, block=True, ssl_context=context, retries=False,
+                   timeout=urllib3.Timeout(connect=conn.timeout, read=conn.timeout),
                    cert_reqs=ssl.CERT_REQUIRED if conn.verify else ssl.CERT_NONE,
                    assert_hostname=conn.tls_server_name if conn.verify else False)
     if conn.tls_server_name:
@@ -267,6 +291,12 @@ class Kube:
                             "host, proxy): %s" % exc)
         self.base = self.conn.host.rstrip("/")
         self.headers = HTTPHeaderDict({"User-Agent": user_agent})
+        self.read_retries = urllib3.Retry(total=READ_ATTEMPTS - 1, connect=READ_ATTEMPTS - 1, read=READ_ATTEMPTS - 1,
+                                          redirect=0, status=0, other=0, allowed_methods=READ_METHODS,
+                                          backoff_factor=READ_BACKOFF, raise_on_redirect=False, raise_on_status=False)
+        # The message of the first request that timed out: the apiserver is not answering, and
+        # every request after it would wait as long again (a run over many namespaces, for hours).
+        self.silent = None
         if params.get("impersonate_user"):
             self.headers.add("Impersonate-User", params["impersonate_user"])
         for group in params.get("impersonate_groups") or []:
@@ -276,9 +306,11 @@ class Kube:
     def close(self):
         self.pool.clear()
 
-    def request(self, method, path, query=None, body=None, timeout=None, accept="application/json",
+    def request(self, method, path, query=None, body=None, accept="application/json",
                 content_type="application/json"):
         """One API call; returns the decoded JSON (None for an empty body) or raises KubeError."""
+        if self.silent is not None:
+            raise KubeError(self.silent, timed_out=True)
         headers = HTTPHeaderDict(self.headers)
         headers["Accept"] = accept
         token = self.conn.token()
@@ -288,12 +320,14 @@ class Kube:
             headers["Content-Type"] = content_type
             body = json.dumps(body).encode()
         url = self.base + path + ("?" + urlencode(list(query.items())) if query else "")
-        options = {} if timeout is None else {"timeout": timeout}
+        retries = self.read_retries if method in READ_METHODS else False
         try:
-            response = self.pool.request(method, url, body=body, headers=headers, redirect=False, **options)
+            response = self.pool.request(method, url, body=body, headers=headers, redirect=False, retries=retries)
         except Exception as exc:  # urllib3 connection and TLS errors
-            raise KubeError("cannot reach the Kubernetes API at %s (set by host or kubeconfig): %s" % (
-                self.conn.host, _first_line(exc)))
+            error = self._unreached(exc, retries)
+            if error.timed_out:
+                self.silent = str(error)
+            raise error
         data = response.data
         if not 200 <= response.status <= 299:
             message = _api_message(response.status, response.reason, data)
@@ -302,6 +336,31 @@ class Kube:
                             "client_key, or kubeconfig")
             raise KubeError(message, response.status, response.reason)
         return json.loads(data) if data else None
+
+
+    def _unreached(self, exc, retries):
+        """The KubeError for a request that got no HTTP answer."""
+        cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+        where = "the Kubernetes API at %s (set by host or kubeconfig)" % self.conn.host
+        if isinstance(cause, urllib3.exceptions.TimeoutError):
+            attempts = " (%d attempts)" % READ_ATTEMPTS if retries else ""
+            return KubeError("%s timed out: no answer within %g s%s; request_timeout (or "
+                             "K8S_AUTH_REQUEST_TIMEOUT) sets how long to wait" % (where, self.conn.timeout, attempts),
+                             timed_out=True)
+        verify = _cert_verify_error(cause)
+        if verify is not None:
+            return KubeError("the TLS certificate of %s could not be verified (%s); set ca_cert (or the kubeconfig's "
+                             "certificate-authority) to the CA file that signed it, or validate_certs to false to "
+                             "skip the check" % (where, verify.verify_message or verify.reason))
+        return KubeError("cannot reach %s: %s" % (where, _first_line(cause)))
+
+
+def _cert_verify_error(exc):
+    """The ssl.SSLCertVerificationError inside a urllib3 SSLError, or None."""
+    for candidate in (exc,) + tuple(getattr(exc, "args", ())):
+        if isinstance(candidate, ssl.SSLCertVerificationError):
+            return candidate
+    return None
 
 
 def _first_line(exc):
