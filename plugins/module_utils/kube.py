@@ -33,6 +33,7 @@ try:
     import urllib3
     import yaml
     from urllib3._collections import HTTPHeaderDict
+    from urllib3.util.ssl_match_hostname import CertificateError as HostnameMismatch
     IMPORT_ERROR = None if importlib.util.find_spec("kubernetes") else ImportError("No module named 'kubernetes'")
 except ImportError as exc:  # pragma: no cover - reported by fail_if_missing()
     IMPORT_ERROR = exc
@@ -54,6 +55,9 @@ READ_BACKOFF = 0.5
 # A GET changes nothing, so it is sent again after a connection error or a timeout. A write is
 # sent once: a lost answer does not tell whether the apiserver applied it.
 READ_METHODS = frozenset(["GET"])
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH: a trusted certificate
+# for another name, which no CA file fixes.
+NAME_MISMATCH_CODES = (62, 64)
 
 
 class KubeError(Exception):
@@ -347,20 +351,29 @@ class Kube:
             return KubeError("%s timed out: no answer within %g s%s; request_timeout (or "
                              "K8S_AUTH_REQUEST_TIMEOUT) sets how long to wait" % (where, self.conn.timeout, attempts),
                              timed_out=True)
-        verify = _cert_verify_error(cause)
-        if verify is not None:
+        problem, detail = _certificate_problem(cause)
+        if problem == "name":
+            return KubeError("the TLS certificate of %s is not for that name (%s); connect by a name it has "
+                             "(host, or the kubeconfig's tls-server-name), or set validate_certs to false to skip "
+                             "the check" % (where, detail))
+        if problem == "trust":
             return KubeError("the TLS certificate of %s could not be verified (%s); set ca_cert (or the kubeconfig's "
                              "certificate-authority) to the CA file that signed it, or validate_certs to false to "
-                             "skip the check" % (where, verify.verify_message or verify.reason))
+                             "skip the check" % (where, detail))
         return KubeError("cannot reach %s: %s" % (where, _first_line(cause)))
 
 
-def _cert_verify_error(exc):
-    """The ssl.SSLCertVerificationError inside a urllib3 SSLError, or None."""
+def _certificate_problem(exc):
+    """``("name" or "trust", detail)`` when a urllib3 error is about the server's certificate:
+    issued for another name (urllib3 or OpenSSL checked it), or not signed by a trusted CA;
+    ``(None, None)`` otherwise."""
     for candidate in (exc,) + tuple(getattr(exc, "args", ())):
+        if isinstance(candidate, HostnameMismatch):
+            return "name", _first_line(candidate)
         if isinstance(candidate, ssl.SSLCertVerificationError):
-            return candidate
-    return None
+            detail = getattr(candidate, "verify_message", None) or _first_line(candidate)
+            return ("name" if getattr(candidate, "verify_code", None) in NAME_MISMATCH_CODES else "trust"), detail
+    return None, None
 
 
 def _first_line(exc):

@@ -14,6 +14,7 @@ with the node also ``node/`` (containerd's and the kubelet's roots, see node.py)
 """
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -580,6 +581,22 @@ def stop_process(name, paths=None):
     paths = paths or Paths(STATE_DIR)
     info = load_state(paths)["processes"][name]
     return stop_pid(info["pid"], info["argv"])
+
+
+@contextlib.contextmanager
+def paused(name, paths=None):
+    """Freeze one process of the running environment (SIGSTOP, by its PID from state.json) for
+    the ``with`` block: its port still accepts connections, and nothing answers. SIGCONT on the
+    way out, whatever happens inside, so a failing test leaves the environment running."""
+    paths = paths or Paths(STATE_DIR)
+    info = load_state(paths)["processes"][name]
+    if not alive(info["pid"], info["argv"]):
+        raise RuntimeError(f"{name} does not run (pid {info['pid']})")
+    os.kill(info["pid"], signal.SIGSTOP)
+    try:
+        yield info["pid"]
+    finally:
+        os.kill(info["pid"], signal.SIGCONT)
 
 
 def restart(name, paths=None):

@@ -94,9 +94,24 @@ def test_after_a_timeout_no_request_waits_again():
 def test_an_untrusted_certificate_names_the_apiserver_options():
     kube = Kube(EXPLICIT, "test")
     cause = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
-    cause.verify_message = "unable to get local issuer certificate"
+    cause.verify_code, cause.verify_message = 20, "unable to get local issuer certificate"
     error = kube._unreached(urllib3.exceptions.MaxRetryError(None, "/api", urllib3.exceptions.SSLError(cause)), True)
     assert not error.timed_out
     assert "https://127.0.0.1:6443" in str(error) and "unable to get local issuer certificate" in str(error)
     assert "set ca_cert" in str(error) and "validate_certs to false" in str(error)
     assert "ca_path" not in str(error) and "registry_" not in str(error)
+
+
+@pytest.mark.parametrize("value", [0, -2, 3601])
+def test_registry_timeout_out_of_range_is_named(value):
+    with pytest.raises(ValueError, match="^registry_timeout: must be more than 0 and at most 3600 seconds"):
+        check_registry_tls({"registry_timeout": value, "registry_ca_path": None})
+
+
+def test_a_certificate_for_another_name_names_host_and_tls_server_name():
+    kube = Kube(EXPLICIT, "test")
+    cause = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    cause.verify_code, cause.verify_message = 62, "Hostname mismatch, certificate is not valid for 'x.example'."
+    error = kube._unreached(urllib3.exceptions.SSLError(cause), False)
+    assert "is not for that name (Hostname mismatch" in str(error)
+    assert "host, or the kubeconfig's tls-server-name" in str(error) and "ca_cert" not in str(error)
