@@ -346,7 +346,9 @@ class Kube:
         """The KubeError for a request that got no HTTP answer."""
         cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
         where = "the Kubernetes API at %s (set by host or kubeconfig)" % self.conn.host
-        if isinstance(cause, urllib3.exceptions.TimeoutError):
+        # urllib3 derives NewConnectionError (refused, unreachable) from its timeout errors.
+        if isinstance(cause, urllib3.exceptions.TimeoutError) and not isinstance(
+                cause, urllib3.exceptions.NewConnectionError):
             attempts = " (%d attempts)" % READ_ATTEMPTS if retries else ""
             return KubeError("%s timed out: no answer within %g s%s; request_timeout (or "
                              "K8S_AUTH_REQUEST_TIMEOUT) sets how long to wait" % (where, self.conn.timeout, attempts),

@@ -19,6 +19,7 @@ CATEGORIES = {
     "test_concurrency": "Concurrency",
     "test_fuzz": "Fuzzing",
     "test_timeouts": "Bounded time: each server frozen (SIGSTOP) while a task runs",
+    "test_fleet": "A fleet of three clusters, one stopped and one silent",
 }
 
 

@@ -115,3 +115,12 @@ def test_a_certificate_for_another_name_names_host_and_tls_server_name():
     error = kube._unreached(urllib3.exceptions.SSLError(cause), False)
     assert "is not for that name (Hostname mismatch" in str(error)
     assert "host, or the kubeconfig's tls-server-name" in str(error) and "ca_cert" not in str(error)
+
+
+def test_a_refused_connection_is_no_timeout():
+    kube = Kube(EXPLICIT, "test")
+    cause = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    error = kube._unreached(urllib3.exceptions.MaxRetryError(None, "/api", cause), kube.read_retries)
+    assert not error.timed_out and error.fatal
+    assert str(error).startswith("cannot reach the Kubernetes API at https://127.0.0.1:6443 (set by host or kubeconfig): ")
+    assert str(error).endswith("Failed to establish a new connection: [Errno 111] Connection refused")
