@@ -341,7 +341,6 @@ class Kube:
             raise KubeError(message, response.status, response.reason)
         return json.loads(data) if data else None
 
-
     def _unreached(self, exc, retries):
         """The KubeError for a request that got no HTTP answer."""
         cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc

@@ -40,8 +40,8 @@ def start_task(env, module, args, workdir):
     workdir.mkdir(parents=True, exist_ok=True)
     result_file = workdir / "result.json"
     task = {"name": "task under test", module: args, "register": "out", "ignore_errors": True}
-    save = {"name": "save", "ansible.builtin.copy": {"content": "{{ out | to_json }}", "dest": str(result_file),
-                                                    "mode": "0600"}}
+    copy = {"content": "{{ out | to_json }}", "dest": str(result_file), "mode": "0600"}
+    save = {"name": "save", "ansible.builtin.copy": copy}
     play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
              "vars": {"ansible_python_interpreter": sys.executable}, "tasks": [task, save]}]
     (workdir / "play.yml").write_text(yaml.safe_dump(play))
@@ -116,8 +116,7 @@ CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "google"
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_a_silent_registry_or_cloud_endpoint_fails_within_registry_timeout(env, admin, make_namespace, tmp_path,
-                                                                         case):
+def test_a_silent_registry_or_cloud_endpoint_fails_within_registry_timeout(env, admin, make_namespace, tmp_path, case):
     process, registries, options, server, budget = cases(env)[case]
     if server is None:  # the Google token endpoint: the token_uri of the key file
         with open(env["REGCRED_GCP_KEY_FILE"], encoding="utf-8") as handle:
