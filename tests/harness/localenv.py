@@ -655,7 +655,7 @@ def restart(name, paths=None):
         return info["pid"]
     proc = start(paths, state, name, info["argv"])
     files = state["files"]
-    base, _, index = name.rpartition("-")
+    base, index = name.rpartition("-")[::2]
     if index.isdigit():  # a process of cluster N (add_clusters)
         ports = state["clusters"]["cluster-" + index]["ports"]
     else:

@@ -83,7 +83,7 @@ def test_fleet_with_one_cluster_stopped_and_one_silent(env, admin, make_namespac
     assert attached == [secret]
 
     audit = testenv.AuditLog(env)
-    rerun, _ = run_fleet(env, inventory, limit="healthy")
+    rerun = run_fleet(env, inventory, limit="healthy")[0]
     hosts = recap(rerun)
     assert set(hosts) == {"healthy"}, rerun[-3000:]
     assert hosts["healthy"]["changed"] == 0 and hosts["healthy"]["failed"] == 0, rerun[-3000:]

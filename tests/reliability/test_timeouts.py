@@ -133,7 +133,7 @@ def test_a_silent_registry_or_cloud_endpoint_fails_within_registry_timeout(env, 
     assert audit.writes(testenv.agent("registry_pull_secret"), namespace=namespace) == 0
     assert env["REGCRED_REGISTRY_PASSWORD"] not in run.stdout + str(run.result)
 
-    rerun, _ = run_bounded(env, PULL, args, tmp_path / "rerun")
+    rerun = run_bounded(env, PULL, args, tmp_path / "rerun")[0]
     assert not rerun.failed, rerun.result
     assert rerun.result["namespaces"][namespace]["result"] == "created", rerun.result
     assert admin.read_namespaced_secret("tmo-regcred", namespace).type == "kubernetes.io/dockerconfigjson"
@@ -159,7 +159,7 @@ def test_a_silent_apiserver_fails_every_module_within_request_timeout(env, admin
             assert "request_timeout" in message, (module, message)
             assert SHORT <= elapsed < budget + OVERHEAD, (module, elapsed, message)
     for module, args in tasks.items():
-        rerun, _ = run_bounded(env, module, dict(args, request_timeout=SHORT), tmp_path / (module + "-rerun"))
+        rerun = run_bounded(env, module, dict(args, request_timeout=SHORT), tmp_path / (module + "-rerun"))[0]
         assert not rerun.failed, (module, rerun.result)
     assert admin.read_namespaced_secret("tmo-regcred", namespace).type == "kubernetes.io/dockerconfigjson"
     names = [ref.name for ref in admin.read_namespaced_service_account("default", namespace).image_pull_secrets]
@@ -205,7 +205,7 @@ def test_the_apiserver_frozen_mid_run_fails_the_rest_at_once(env, admin, tmp_pat
         assert frozen_for < 3 * SHORT + 2 + OVERHEAD, (frozen_for, result["summary"])
         assert len(failed) > 10, result["summary"]
 
-        rerun, _ = run_bounded(env, PULL, args, tmp_path / "rerun")
+        rerun = run_bounded(env, PULL, args, tmp_path / "rerun")[0]
         assert not rerun.failed, rerun.result.get("msg")
         assert rerun.result["summary"].get("failed", 0) == 0
         assert sum(rerun.result["summary"].values()) == len(names)
