@@ -79,6 +79,18 @@ options:
       - The environment variable E(K8S_AUTH_IMPERSONATE_GROUPS) sets it too.
     type: list
     elements: str
+  request_timeout:
+    description:
+      - Seconds to wait for a connection to the API server, and again for each answer.
+      - When not set, 20 seconds. A read (C(GET), C(LIST)) that gets no answer is tried three
+        times in all, so an API server that accepts connections but does not answer fails the
+        task in about a minute. A write is sent once; when its answer does not come, the task
+        fails without sending it again.
+      - After one request has timed out, the requests still to be made fail at once with the
+        same message, instead of waiting each in turn.
+      - Between 0 and 3600, 0 excluded.
+      - The environment variable E(K8S_AUTH_REQUEST_TIMEOUT) sets it too.
+    type: float
 requirements:
   - kubernetes >= 31.0.0 (Python library)
 """

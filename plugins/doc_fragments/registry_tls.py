@@ -24,4 +24,14 @@ options:
       - A CA bundle to verify registries and token endpoints with, instead of the system's trust
         store.
     type: path
+  registry_timeout:
+    description:
+      - Seconds to wait for a connection, and again for each answer, from registries, their token
+        endpoints and the cloud endpoints that mint credentials (Amazon ECR and STS, the Google
+        token endpoint, Azure AD and the ACR token exchange).
+      - A registry or endpoint that accepts connections but does not answer fails the task after
+        this time (Amazon's endpoints after two attempts), with a message that names it.
+      - Between 0 and 3600, 0 excluded.
+    type: float
+    default: 30
 """

@@ -29,4 +29,5 @@ AUTH_ARG_SPEC = dict(
     impersonate_user=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_IMPERSONATE_USER"])),
     impersonate_groups=dict(type="list", elements="str",
                             fallback=(env_fallback, ["K8S_AUTH_IMPERSONATE_GROUPS"])),
+    request_timeout=dict(type="float", fallback=(env_fallback, ["K8S_AUTH_REQUEST_TIMEOUT"])),
 )

@@ -33,6 +33,7 @@ try:
     import urllib3
     import yaml
     from urllib3._collections import HTTPHeaderDict
+    from urllib3.util.ssl_match_hostname import CertificateError as HostnameMismatch
     IMPORT_ERROR = None if importlib.util.find_spec("kubernetes") else ImportError("No module named 'kubernetes'")
 except ImportError as exc:  # pragma: no cover - reported by fail_if_missing()
     IMPORT_ERROR = exc
@@ -45,15 +46,29 @@ DIRECT_USER_KEYS = frozenset(("token", "tokenFile", "client-certificate", "clien
 # Files of the connection options (k8s_auth_spec), checked before the client reads them.
 PATH_OPTIONS = ("ca_cert", "client_cert", "client_key")
 
+# Seconds to connect and, again, to wait for an answer, unless request_timeout says otherwise. A
+# read is tried READ_ATTEMPTS times, so a silent apiserver fails a task in about a minute.
+DEFAULT_REQUEST_TIMEOUT = 20
+READ_ATTEMPTS = 3
+# Seconds before the third attempt (urllib3 sends the second one at once, then doubles this).
+READ_BACKOFF = 0.5
+# A GET changes nothing, so it is sent again after a connection error or a timeout. A write is
+# sent once: a lost answer does not tell whether the apiserver applied it.
+READ_METHODS = frozenset(["GET"])
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH: a trusted certificate
+# for another name, which no CA file fixes.
+NAME_MISMATCH_CODES = (62, 64)
+
 
 class KubeError(Exception):
     """An API call failed. ``status`` is the HTTP status (None when the server was not
     reached); the message is the apiserver's own, which never holds Secret data."""
 
-    def __init__(self, message, status=None, reason=None):
+    def __init__(self, message, status=None, reason=None, timed_out=False):
         super(KubeError, self).__init__(message)
         self.status = status
         self.reason = reason
+        self.timed_out = timed_out
 
     @property
     def fatal(self):
@@ -84,6 +99,7 @@ class Connection:
         self.tls_server_name = None
         self.proxy = None
         self.token = _static(None)
+        self.timeout = DEFAULT_REQUEST_TIMEOUT
 
 
 def _static(value):
@@ -215,7 +231,18 @@ def connection(params):
     if params.get("impersonate_groups") and not params.get("impersonate_user"):
         # The apiserver refuses groups without a user, object by object.
         raise ValueError("impersonate_groups: needs impersonate_user")
+    conn.timeout = request_timeout(params)
     return conn
+
+
+def request_timeout(params):
+    """Seconds for each connect and each wait for an answer (request_timeout)."""
+    value = params.get("request_timeout")
+    if value is None:
+        return DEFAULT_REQUEST_TIMEOUT
+    if not 0 < value <= 3600:
+        raise ValueError("request_timeout: must be more than 0 and at most 3600 seconds, not %s" % value)
+    return value
 
 
 def _load_client_certificate(context, conn):
@@ -252,6 +279,7 @@ def _pool(conn, pool_size):
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     _load_client_certificate(context, conn)
     options = dict(maxsize=pool_size, block=True, ssl_context=context, retries=False,
+                   timeout=urllib3.Timeout(connect=conn.timeout, read=conn.timeout),
                    cert_reqs=ssl.CERT_REQUIRED if conn.verify else ssl.CERT_NONE,
                    assert_hostname=conn.tls_server_name if conn.verify else False)
     if conn.tls_server_name:
@@ -273,6 +301,12 @@ class Kube:
                             "host, proxy): %s" % exc)
         self.base = self.conn.host.rstrip("/")
         self.headers = HTTPHeaderDict({"User-Agent": user_agent})
+        self.read_retries = urllib3.Retry(total=READ_ATTEMPTS - 1, connect=READ_ATTEMPTS - 1, read=READ_ATTEMPTS - 1,
+                                          redirect=0, status=0, other=0, allowed_methods=READ_METHODS,
+                                          backoff_factor=READ_BACKOFF, raise_on_redirect=False, raise_on_status=False)
+        # The message of the first request that timed out: the apiserver is not answering, and
+        # every request after it would wait as long again (a run over many namespaces, for hours).
+        self.silent = None
         if params.get("impersonate_user"):
             self.headers.add("Impersonate-User", params["impersonate_user"])
         for group in params.get("impersonate_groups") or []:
@@ -282,9 +316,11 @@ class Kube:
     def close(self):
         self.pool.clear()
 
-    def request(self, method, path, query=None, body=None, timeout=None, accept="application/json",
+    def request(self, method, path, query=None, body=None, accept="application/json",
                 content_type="application/json"):
         """One API call; returns the decoded JSON (None for an empty body) or raises KubeError."""
+        if self.silent is not None:
+            raise KubeError(self.silent, timed_out=True)
         headers = HTTPHeaderDict(self.headers)
         headers["Accept"] = accept
         token = self.conn.token()
@@ -294,12 +330,14 @@ class Kube:
             headers["Content-Type"] = content_type
             body = json.dumps(body).encode()
         url = self.base + path + ("?" + urlencode(list(query.items())) if query else "")
-        options = {} if timeout is None else {"timeout": timeout}
+        retries = self.read_retries if method in READ_METHODS else False
         try:
-            response = self.pool.request(method, url, body=body, headers=headers, redirect=False, **options)
+            response = self.pool.request(method, url, body=body, headers=headers, redirect=False, retries=retries)
         except Exception as exc:  # urllib3 connection and TLS errors
-            raise KubeError("cannot reach the Kubernetes API at %s (set by host or kubeconfig): %s" % (
-                self.conn.host, _first_line(exc)))
+            error = self._unreached(exc, retries)
+            if error.timed_out:
+                self.silent = str(error)
+            raise error
         data = response.data
         if not 200 <= response.status <= 299:
             message = _api_message(response.status, response.reason, data)
@@ -308,6 +346,41 @@ class Kube:
                             "client_key, or kubeconfig")
             raise KubeError(message, response.status, response.reason)
         return json.loads(data) if data else None
+
+    def _unreached(self, exc, retries):
+        """The KubeError for a request that got no HTTP answer."""
+        cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+        where = "the Kubernetes API at %s (set by host or kubeconfig)" % self.conn.host
+        # urllib3 derives NewConnectionError (refused, unreachable) from its timeout errors.
+        if isinstance(cause, urllib3.exceptions.TimeoutError) and not isinstance(
+                cause, urllib3.exceptions.NewConnectionError):
+            attempts = " (%d attempts)" % READ_ATTEMPTS if retries else ""
+            return KubeError("%s timed out: no answer within %g s%s; request_timeout (or "
+                             "K8S_AUTH_REQUEST_TIMEOUT) sets how long to wait" % (where, self.conn.timeout, attempts),
+                             timed_out=True)
+        problem, detail = _certificate_problem(cause)
+        if problem == "name":
+            return KubeError("the TLS certificate of %s is not for that name (%s); connect by a name it has "
+                             "(host, or the kubeconfig's tls-server-name), or set validate_certs to false to skip "
+                             "the check" % (where, detail))
+        if problem == "trust":
+            return KubeError("the TLS certificate of %s could not be verified (%s); set ca_cert (or the kubeconfig's "
+                             "certificate-authority) to the CA file that signed it, or validate_certs to false to "
+                             "skip the check" % (where, detail))
+        return KubeError("cannot reach %s: %s" % (where, _first_line(cause)))
+
+
+def _certificate_problem(exc):
+    """``("name" or "trust", detail)`` when a urllib3 error is about the server's certificate:
+    issued for another name (urllib3 or OpenSSL checked it), or not signed by a trusted CA;
+    ``(None, None)`` otherwise."""
+    for candidate in (exc,) + tuple(getattr(exc, "args", ())):
+        if isinstance(candidate, HostnameMismatch):
+            return "name", _first_line(candidate)
+        if isinstance(candidate, ssl.SSLCertVerificationError):
+            detail = getattr(candidate, "verify_message", None) or _first_line(candidate)
+            return ("name" if getattr(candidate, "verify_code", None) in NAME_MISMATCH_CODES else "trust"), detail
+    return None, None
 
 
 def _first_line(exc):

@@ -45,6 +45,7 @@ REGISTRY_OPTIONS = dict(
 REGISTRY_TLS_ARG_SPEC = dict(
     registry_validate_certs=dict(type="bool", default=True),
     registry_ca_path=dict(type="path"),
+    registry_timeout=dict(type="float", default=30),
 )
 
 REGISTRIES_ARG_SPEC = dict(
@@ -53,8 +54,12 @@ REGISTRIES_ARG_SPEC = dict(
 
 
 def check_registry_tls(params):
-    """ValueError unless registry_ca_path, when set, is a CA file: checked up front, because a run
-    that contacts no registry would otherwise accept a wrong path until the day one does."""
+    """ValueError unless registry_timeout is in range and registry_ca_path, when set, is a CA
+    file: checked up front, because a run that contacts no registry would otherwise accept a
+    wrong value until the day one does."""
+    timeout = params.get("registry_timeout")
+    if timeout is not None and not 0 < timeout <= 3600:
+        raise ValueError("registry_timeout: must be more than 0 and at most 3600 seconds, not %s" % timeout)
     path = params.get("registry_ca_path")
     if path:
         try:

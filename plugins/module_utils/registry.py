@@ -216,6 +216,7 @@ class _Transport:
     no answer at all raises RegistryConnectionError."""
 
     def __init__(self, context):
+        self.context = context
         self.validate_certs = context.validate_certs
         self.ca_path = context.ca_path
         self.timeout = context.timeout
@@ -251,16 +252,16 @@ class _Transport:
     def _failure(self, host, cause):
         if isinstance(cause, ssl.SSLCertVerificationError):
             against = "the CA file %s" % self.ca_path if self.ca_path else "the system's trusted CAs"
+            # registry_*: validate_certs and ca_cert are the apiserver's, and would not help.
             return RegistryConnectionError(
                 "the TLS certificate of %s could not be verified against %s (certificate verify failed: %s); "
-                "set ca_path to the CA file that signed it, or validate_certs to false to skip the check"
-                % (host, against, cause.verify_message))
+                "set registry_ca_path to the CA file that signed it, or registry_validate_certs to false to "
+                "skip the check" % (host, against, cause.verify_message))
         if isinstance(cause, ssl.SSLError):
             return RegistryConnectionError("the TLS handshake with %s failed (%s); is it an HTTPS port?"
                                            % (host, getattr(cause, "reason", None) or cause))
         if isinstance(cause, (socket.timeout, TimeoutError)):
-            return RegistryConnectionError("%s did not answer within %s second%s"
-                                           % (host, self.timeout, "" if self.timeout == 1 else "s"))
+            return RegistryConnectionError(self.context.timed_out(host))
         if isinstance(cause, ConnectionRefusedError):
             return RegistryConnectionError("could not connect to %s: connection refused" % host)
         if isinstance(cause, socket.gaierror):

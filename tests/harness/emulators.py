@@ -216,6 +216,13 @@ class AzureHandler(Handler):
                                 "aud": form.get("scope", "")}, 3600)
             return self.reply(200, {"token_type": "Bearer", "expires_in": 3599,
                                     "ext_expires_in": 3599, "access_token": token})
+        tenant, sep, rest = path.lstrip("/").partition("/")
+        if sep and rest == "oauth2/v2.0/token":
+            # As Azure AD answers for a tenant it does not know (a GUID or a domain alike).
+            return self.reply(400, {"error": "invalid_request", "error_codes": [90002],
+                                    "error_description": f"AADSTS90002: Tenant '{tenant}' not found. Check to make "
+                                                         "sure you have the correct tenant ID and are signing into "
+                                                         "the correct cloud.\r\nTrace ID: 0\r\nCorrelation ID: 0"})
         if path == "/oauth2/exchange":
             aad = self._claims(form.get("access_token"), "aad")
             if form.get("grant_type") != "access_token" or aad is None or \

@@ -3,6 +3,10 @@
     localenv.py up     start everything (idempotent) and write env.sh
     localenv.py up --node
                        the same, plus a node: containerd and a kubelet that run real pods
+    localenv.py up --clusters N
+                       the same, plus clusters 2 to N: an etcd and a kube-apiserver each, with
+                       their own admin kubeconfig (conf/cluster-N.kubeconfig); the first cluster
+                       is the one above, unchanged
     localenv.py down   stop every process it started, by PID, and remove its data
     localenv.py env    print the path of env.sh
     localenv.py status show what runs (exit status 0 when all of it does; with --node, only
@@ -14,6 +18,7 @@ with the node also ``node/`` (containerd's and the kubelet's roots, see node.py)
 """
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -38,7 +43,7 @@ sys.path.insert(0, str(HERE))
 import binaries  # noqa: E402
 import node as nodes  # noqa: E402
 import oci  # noqa: E402
-from pki import Pki, google_service_account_key  # noqa: E402
+from pki import KeyPair, Pki, google_service_account_key  # noqa: E402
 
 ROOT = HERE.parent.parent
 STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
@@ -292,34 +297,46 @@ def new_credentials():
 
 
 # services ---------------------------------------------------------------------------------
-def start_control_plane(paths, state, bins, files):
-    ports, ca = state["ports"], files["ca"]
-    start(paths, state, "etcd", [
-        bins["etcd"], "--name=regcred", f"--data-dir={paths.data / 'etcd'}",
+def etcd_argv(bins, paths, ports, suffix=""):
+    """etcd of the first cluster (``suffix`` "") or of cluster N (``suffix`` "-N")."""
+    return [
+        bins["etcd"], "--name=regcred", f"--data-dir={paths.data / ('etcd' + suffix)}",
         f"--listen-client-urls=http://127.0.0.1:{ports['etcd']}",
         f"--advertise-client-urls=http://127.0.0.1:{ports['etcd']}",
         f"--listen-peer-urls=http://127.0.0.1:{ports['etcd_peer']}",
         f"--initial-advertise-peer-urls=http://127.0.0.1:{ports['etcd_peer']}",
         f"--initial-cluster=regcred=http://127.0.0.1:{ports['etcd_peer']}",
-        "--unsafe-no-fsync=true", "--log-level=warn"])
-    wait_until(paths, "etcd", etcd_ready(ports))
-    log("etcd ready")
+        "--unsafe-no-fsync=true", "--log-level=warn"]
 
+
+def apiserver_argv(bins, paths, ports, serving, ca, tokens, suffix=""):
+    """kube-apiserver of the first cluster or of cluster N; each has its own etcd and audit log,
+    all share the PKI, so one CA and one admin certificate reach every cluster."""
     pki = paths.pki
-    start(paths, state, "kube-apiserver", [
+    return [
         bins["kube-apiserver"], "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
         f"--secure-port={ports['apiserver']}", f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
-        f"--tls-cert-file={files['serving'].cert}", f"--tls-private-key-file={files['serving'].key}",
-        f"--client-ca-file={ca}", f"--token-auth-file={files['tokens']}",
+        f"--tls-cert-file={serving.cert}", f"--tls-private-key-file={serving.key}",
+        f"--client-ca-file={ca}", f"--token-auth-file={tokens}",
         "--authorization-mode=Node,RBAC",
         "--enable-admission-plugins=ServiceAccount,NamespaceLifecycle,NodeRestriction",
         f"--service-account-key-file={pki / 'service-account.pub'}",
         f"--service-account-signing-key-file={pki / 'service-account.key'}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         "--service-cluster-ip-range=10.96.0.0/24", "--allow-privileged=true",
-        f"--cert-dir={paths.data / 'apiserver-certs'}", "--v=1",
+        f"--cert-dir={paths.data / ('apiserver' + suffix + '-certs')}", "--v=1",
         f"--audit-policy-file={HERE / 'manifests' / 'audit-policy.yaml'}",
-        f"--audit-log-path={paths.logs / 'audit.log'}", "--audit-log-maxsize=0"])
+        f"--audit-log-path={paths.logs / ('audit' + suffix + '.log')}", "--audit-log-maxsize=0"]
+
+
+def start_control_plane(paths, state, bins, files):
+    ports, ca = state["ports"], files["ca"]
+    start(paths, state, "etcd", etcd_argv(bins, paths, ports))
+    wait_until(paths, "etcd", etcd_ready(ports))
+    log("etcd ready")
+
+    pki = paths.pki
+    start(paths, state, "kube-apiserver", apiserver_argv(bins, paths, ports, files["serving"], ca, files["tokens"]))
     wait_until(paths, "kube-apiserver", apiserver_ready(ports, ca, files["admin_cert"].cert, files["admin_cert"].key))
     log("kube-apiserver ready")
 
@@ -582,6 +599,51 @@ def stop_process(name, paths=None):
     return stop_pid(info["pid"], info["argv"])
 
 
+@contextlib.contextmanager
+def paused(name, paths=None):
+    """Freeze one process of the running environment (SIGSTOP, by its PID from state.json) for
+    the ``with`` block: its port still accepts connections, and nothing answers. SIGCONT on the
+    way out, whatever happens inside, so a failing test leaves the environment running."""
+    paths = paths or Paths(STATE_DIR)
+    info = load_state(paths)["processes"][name]
+    if not alive(info["pid"], info["argv"]):
+        raise RuntimeError(f"{name} does not run (pid {info['pid']})")
+    os.kill(info["pid"], signal.SIGSTOP)
+    try:
+        yield info["pid"]
+    finally:
+        os.kill(info["pid"], signal.SIGCONT)
+
+
+def add_clusters(count, paths=None):
+    """Clusters 2 to ``count`` next to the first one of the running environment, each with its own
+    etcd, kube-apiserver, ports, audit log and admin kubeconfig (no controller-manager). Clusters
+    that run already are kept. Returns the admin kubeconfigs of clusters 1 to ``count``."""
+    paths = paths or Paths(STATE_DIR)
+    state = load_state(paths)
+    files = state["files"]
+    serving = Path(files["serving"])
+    serving = KeyPair(serving, serving.with_suffix(".key"))
+    admin = Path(files["admin_cert"])
+    clusters = state.setdefault("clusters", {})
+    for index in range(2, count + 1):
+        suffix = f"-{index}"
+        if f"cluster{suffix}" in clusters:
+            continue
+        ports = free_ports(("etcd", "etcd_peer", "apiserver"))
+        start(paths, state, "etcd" + suffix, etcd_argv(state["binaries"], paths, ports, suffix))
+        wait_until(paths, "etcd" + suffix, etcd_ready(ports))
+        start(paths, state, "kube-apiserver" + suffix,
+              apiserver_argv(state["binaries"], paths, ports, serving, files["ca"], files["tokens"], suffix))
+        wait_until(paths, "kube-apiserver" + suffix, apiserver_ready(ports, files["ca"], admin, admin.with_suffix(".key")))
+        config = kubeconfig(paths.conf / f"cluster{suffix}.kubeconfig", f"https://127.0.0.1:{ports['apiserver']}",
+                            files["ca"], admin, admin.with_suffix(".key"), "regcred-admin")
+        clusters[f"cluster{suffix}"] = {"ports": ports, "kubeconfig": str(config)}
+        save_state(paths, state)
+        log(f"cluster{suffix} ready: kubeconfig {config}")
+    return [files["admin_kubeconfig"]] + [clusters[f"cluster-{i}"]["kubeconfig"] for i in range(2, count + 1)]
+
+
 def restart(name, paths=None):
     """Start one process again with exactly the argv stored in state.json, record its new PID
     there and wait until it is ready (kube-apiserver: /readyz as admin; etcd: /health). Does
@@ -592,11 +654,16 @@ def restart(name, paths=None):
     if alive(info["pid"], info["argv"]):
         return info["pid"]
     proc = start(paths, state, name, info["argv"])
-    ports, files = state["ports"], state["files"]
-    if name == "kube-apiserver":
+    files = state["files"]
+    base, index = name.rpartition("-")[::2]
+    if index.isdigit():  # a process of cluster N (add_clusters)
+        ports = state["clusters"]["cluster-" + index]["ports"]
+    else:
+        base, ports = name, state["ports"]
+    if base == "kube-apiserver":
         admin_cert = Path(files["admin_cert"])
         wait_until(paths, name, apiserver_ready(ports, files["ca"], admin_cert, admin_cert.with_suffix(".key")))
-    elif name == "etcd":
+    elif base == "etcd":
         wait_until(paths, name, etcd_ready(ports))
     else:
         began = time.monotonic()
@@ -611,6 +678,8 @@ def main(argv):
     if command == "up":
         paths.base.mkdir(parents=True, exist_ok=True)
         up(paths, with_node="--node" in argv[2:])
+        if "--clusters" in argv[2:]:
+            add_clusters(int(argv[argv.index("--clusters") + 1]), paths)
     elif command == "down":
         down(paths)
     elif command == "env":

@@ -18,6 +18,8 @@ CATEGORIES = {
     "test_faults": "Faults against the real apiserver and registries",
     "test_concurrency": "Concurrency",
     "test_fuzz": "Fuzzing",
+    "test_timeouts": "Bounded time: each server frozen (SIGSTOP) while a task runs",
+    "test_fleet": "A fleet of three clusters, one stopped and one silent",
 }
 
 

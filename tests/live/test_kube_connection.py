@@ -101,7 +101,8 @@ def test_tls_server_name_is_the_name_checked(env, tmp_path):
     good["clusters"][0]["cluster"] = cluster
     assert whoami({"kubeconfig": good}) == "regcred-admin"
     good["clusters"][0]["cluster"] = dict(cluster, **{"tls-server-name": "elsewhere.example"})
-    with pytest.raises(KubeError, match="cannot reach the Kubernetes API"):
+    with pytest.raises(KubeError, match="TLS certificate of the Kubernetes API at .* is not for that name "
+                                        r"\(hostname 'elsewhere.example' doesn't match .*tls-server-name"):
         whoami({"kubeconfig": good})
 
 

@@ -131,8 +131,8 @@ def test_untrusted_certificate_is_named(env, kind):
     assert result.status is None
     assert result.message.startswith("the TLS certificate of %s could not be verified against the system's "
                                      "trusted CAs (certificate verify failed: " % host(env, kind))
-    assert result.message.endswith("set ca_path to the CA file that signed it, or validate_certs to false to skip "
-                                   "the check")
+    assert result.message.endswith("set registry_ca_path to the CA file that signed it, or registry_validate_certs "
+                                   "to false to skip the check")
     error = raised(env, lambda: registry.head_manifest(login(env, kind), MintContext(timeout=10), *image(env)),
                    registry.RegistryConnectionError)
     assert str(error) == result.message
@@ -191,7 +191,7 @@ def test_silent_server_times_out(env):
         server = "127.0.0.1:%d" % silent.getsockname()[1]
         credential = Credential(server, env["REGCRED_REGISTRY_USER"], env["REGCRED_REGISTRY_PASSWORD"])
         result = failed(env, registry.verify(credential, MintContext(ca_path=env["REGCRED_REGISTRY_CA"], timeout=1)))
-    assert result == (False, None, "%s did not answer within 1 second" % server)
+    assert result == (False, None, "%s timed out: no answer within 1 s; registry_timeout sets how long to wait" % server)
 
 
 def acr(env, secret=None):

@@ -33,8 +33,14 @@ class MintContext:
 
     @classmethod
     def from_params(cls, params):
-        """From the registry_validate_certs and registry_ca_path options (REGISTRY_TLS_ARG_SPEC)."""
-        return cls(params["registry_validate_certs"], params["registry_ca_path"])
+        """From the registry_validate_certs, registry_ca_path and registry_timeout options
+        (REGISTRY_TLS_ARG_SPEC)."""
+        return cls(params["registry_validate_certs"], params["registry_ca_path"], params["registry_timeout"])
+
+    def timed_out(self, server, attempts=1):
+        """The message for an endpoint that did not answer in time; names the option to change."""
+        return "%s timed out: no answer within %g s%s; registry_timeout sets how long to wait" % (
+            server, self.timeout, " (%d attempts)" % attempts if attempts > 1 else "")
 
     @property
     def requests_verify(self):

@@ -26,6 +26,10 @@ _AUTHORITY = re.compile(r"https://[^\s/?#]+(?:/[^\s?#]*)?")
 # Azure AD error code -> the option that most likely caused it.
 _AAD_ERROR_FIELDS = {"invalid_client": "client_secret", "unauthorized_client": "client_id",
                      "invalid_request": "tenant_id"}
+# The AADSTS number that starts error_description is more precise than the error code, which
+# Azure AD shares among many causes; these name an option for certain.
+_AADSTS_FIELDS = {"90002": "tenant_id", "900023": "tenant_id", "700016": "client_id", "7000215": "client_secret"}
+_AADSTS = re.compile(r"AADSTS([0-9]+)")
 
 
 def _authority(entry, field):
@@ -75,6 +79,13 @@ def _post(url, form, field, context):
         # No redirects: a 307 would resend the client secret or the Azure AD token elsewhere.
         return requests.post(url, data=form, verify=context.requests_verify,
                              timeout=context.timeout, allow_redirects=False)
+    except requests.Timeout:
+        raise ProviderError(field, context.timed_out(url))
+    except requests.exceptions.SSLError as exc:
+        # registry_*: validate_certs and ca_cert are the apiserver's, and would not help.
+        raise ProviderError(field, "the TLS certificate of %s could not be verified (%s); set registry_ca_path to "
+                                   "the CA file that signed it, or registry_validate_certs to false to skip the check"
+                            % (url, exc))
     except requests.RequestException as exc:
         raise ProviderError(field, "cannot reach %s: %s" % (url, exc))
 
@@ -95,6 +106,15 @@ def _error_code(body):
     return code if isinstance(code, str) else "no error code"
 
 
+def _aad_error_field(code, description, status):
+    """The option an Azure AD error is about. authority_host only when the answer is no Azure AD
+    error at all (a 404 or a body without a code): a wrong tenant is a 400 from the right host."""
+    found = _AADSTS.match(description)
+    if found and found.group(1) in _AADSTS_FIELDS:
+        return _AADSTS_FIELDS[found.group(1)]
+    return _AAD_ERROR_FIELDS.get(code) or ("client_secret" if status == 401 else "authority_host")
+
+
 def _aad_token(entry, field, context):
     response = _post("%s/%s/oauth2/v2.0/token" % (_authority(entry, field), entry["tenant_id"]),
                      {"grant_type": "client_credentials", "client_id": entry["client_id"],
@@ -103,10 +123,10 @@ def _aad_token(entry, field, context):
     body = _body(response)
     if response.status_code != 200:
         code = _error_code(body)
-        target = _AAD_ERROR_FIELDS.get(code) or ("client_secret" if response.status_code == 401 else "authority_host")
-        message = "Azure AD refused the client credentials (HTTP %d %s)" % (response.status_code, code)
         # The first line carries the AADSTS code and its explanation; trace IDs follow.
         description = str(body.get("error_description") or "").strip().split("\n", 1)[0].strip()
+        target = _aad_error_field(code, description, response.status_code)
+        message = "Azure AD refused the client credentials (HTTP %d %s)" % (response.status_code, code)
         if description:
             message += ": " + description.replace(entry["client_secret"], "********")
         raise ProviderError("%s.%s" % (field, target), message)

@@ -19,6 +19,8 @@ from ansible_collections.regcred.k8s.plugins.module_utils.providers import requi
 # botocore's own rule for region names; checking it here fails before any credential lookup.
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# GetAuthorizationToken and AssumeRole change nothing, so a timed-out call is sent once more.
+_ATTEMPTS = 2
 # Error codes about who the caller is or what it may do, rather than about the request.
 _CREDENTIAL_CODES = frozenset([
     "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException",
@@ -61,6 +63,10 @@ def identity(entry):
         "assume_role_arn": entry.get("assume_role_arn"),
         "endpoint_url": entry.get("endpoint_url"),
     }
+
+
+def _endpoint_field(entry, field):
+    return "%s.%s" % (field, "endpoint_url" if entry.get("endpoint_url") else "region")
 
 
 def _credential_field(entry, field, role=True):
@@ -126,11 +132,13 @@ def _credential(data, field):
 def mint(entry, field, context):
     import boto3
     from botocore.config import Config
-    from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
-                                     PartialCredentialsError, ProfileNotFound)
+    from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
+                                     NoCredentialsError, PartialCredentialsError, ProfileNotFound, ReadTimeoutError)
 
     client_options = {
-        "config": Config(connect_timeout=context.timeout, read_timeout=context.timeout),
+        # botocore's default is five attempts, more than two and a half minutes for a silent endpoint.
+        "config": Config(connect_timeout=context.timeout, read_timeout=context.timeout,
+                         retries={"total_max_attempts": _ATTEMPTS, "mode": "standard"}),
         # None keeps botocore's own CA lookup (AWS_CA_BUNDLE, ca_bundle in the profile).
         "verify": context.ca_path or (None if context.validate_certs else False),
     }
@@ -154,9 +162,11 @@ def mint(entry, field, context):
         raise ProviderError(_credential_field(entry, field, role=False),
                             "no AWS credentials found: set access_key and secret_key, or profile, "
                             "or provide them through the environment, web identity or an instance role")
+    except (ConnectTimeoutError, ReadTimeoutError) as exc:
+        raise ProviderError(_endpoint_field(entry, field), "the AWS endpoint " + context.timed_out(
+            exc.kwargs.get("endpoint_url"), _ATTEMPTS))
     except EndpointConnectionError as exc:
-        target = "endpoint_url" if entry.get("endpoint_url") else "region"
-        raise ProviderError("%s.%s" % (field, target), "cannot reach the AWS endpoint %s"
+        raise ProviderError(_endpoint_field(entry, field), "cannot reach the AWS endpoint %s"
                             % exc.kwargs.get("endpoint_url"))
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")

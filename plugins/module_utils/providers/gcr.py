@@ -101,6 +101,7 @@ def identity(entry):
 def _access_token(key, field, context):
     """``(token, aware expiry)`` from the key, or from application default credentials."""
     import google.auth
+    import requests
     from google.auth.exceptions import DefaultCredentialsError, RefreshError, TransportError
     from google.auth.transport.requests import Request
     from google.oauth2 import service_account
@@ -125,6 +126,9 @@ def _access_token(key, field, context):
         # args[0] is the endpoint's "error: description"; later args hold the raw response.
         raise ProviderError(option, "the token endpoint refused: %s" % (exc.args[0] if exc.args else exc))
     except TransportError as exc:
+        if isinstance(exc.__cause__, requests.Timeout):
+            where = key[2]["token_uri"] if key else "of the application default credentials"
+            raise ProviderError(option, context.timed_out("the token endpoint " + where))
         raise ProviderError(option, "cannot reach the token endpoint: %s" % exc)
     # google-auth keeps expiry as naive UTC.
     expiry = credentials.expiry.replace(tzinfo=datetime.timezone.utc) if credentials.expiry else None

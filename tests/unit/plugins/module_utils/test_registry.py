@@ -458,18 +458,19 @@ def tls_error(reason):
 @pytest.mark.parametrize("cause, ca_path, message", [
     (cert_error("unable to get local issuer certificate"), None,
      "the TLS certificate of h:1 could not be verified against the system's trusted CAs (certificate verify "
-     "failed: unable to get local issuer certificate); set ca_path to the CA file that signed it, or "
-     "validate_certs to false to skip the check"),
+     "failed: unable to get local issuer certificate); set registry_ca_path to the CA file that signed it, or "
+     "registry_validate_certs to false to skip the check"),
     (cert_error("self-signed certificate"), "/etc/ca.pem",
      "the TLS certificate of h:1 could not be verified against the CA file /etc/ca.pem (certificate verify "
-     "failed: self-signed certificate); set ca_path to the CA file that signed it, or validate_certs to false "
-     "to skip the check"),
+     "failed: self-signed certificate); set registry_ca_path to the CA file that signed it, or "
+     "registry_validate_certs to false to skip the check"),
     (tls_error("WRONG_VERSION_NUMBER"), None,
      "the TLS handshake with h:1 failed (WRONG_VERSION_NUMBER); is it an HTTPS port?"),
     (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), None,
      "the TLS handshake with h:1 failed ([SSL: WRONG_VERSION_NUMBER] wrong version number); is it an HTTPS port?"),
-    (socket.timeout("timed out"), None, "h:1 did not answer within 7 seconds"),
-    (TimeoutError(110, "Connection timed out"), None, "h:1 did not answer within 7 seconds"),
+    (socket.timeout("timed out"), None, "h:1 timed out: no answer within 7 s; registry_timeout sets how long to wait"),
+    (TimeoutError(110, "Connection timed out"), None,
+     "h:1 timed out: no answer within 7 s; registry_timeout sets how long to wait"),
     (ConnectionRefusedError(111, "Connection refused"), None, "could not connect to h:1: connection refused"),
     (socket.gaierror(-2, "Name or service not known"), None,
      "could not resolve the host of h:1: Name or service not known"),
@@ -486,9 +487,11 @@ def test_connection_failure_messages(monkeypatch, cause, ca_path, message):
     assert (str(error), error.status, error.code) == (message, None, None)
 
 
-def test_timeout_of_one_second_is_singular():
-    error = registry._Transport(MintContext(timeout=1))._failure("h:1", socket.timeout())
-    assert str(error) == "h:1 did not answer within 1 second"
+def test_timeout_names_the_option_and_attempts():
+    error = registry._Transport(MintContext(timeout=0.5))._failure("h:1", socket.timeout())
+    assert str(error) == "h:1 timed out: no answer within 0.5 s; registry_timeout sets how long to wait"
+    assert MintContext(timeout=2).timed_out("the AWS endpoint e", 2) == (
+        "the AWS endpoint e timed out: no answer within 2 s (2 attempts); registry_timeout sets how long to wait")
 
 
 def test_connection_failure_reaches_verify(monkeypatch):

@@ -123,3 +123,20 @@ def _segment(value):
 ])
 def test_refresh_token_expiry_is_read_from_a_jwt_or_left_unknown(token, expected):
     assert token_expiry(token) == expected
+
+
+@pytest.mark.parametrize("code, description, status, field", [
+    # Azure AD's answer for a tenant it does not know: the host is right, the tenant is not.
+    ("invalid_request", "AADSTS90002: Tenant 'contoso.example' not found.", 400, "tenant_id"),
+    ("invalid_request", "AADSTS900023: Specified tenant identifier 'x y' is neither a valid DNS name", 400, "tenant_id"),
+    ("unauthorized_client", "AADSTS700016: Application with identifier 'a' was not found in the directory", 400,
+     "client_id"),
+    ("invalid_client", "AADSTS7000215: Invalid client secret provided.", 401, "client_secret"),
+    # An AADSTS number not in the table falls back to the error code, then to the status.
+    ("invalid_request", "AADSTS900144: The request body must contain the following parameter", 400, "tenant_id"),
+    ("no error code", "", 401, "client_secret"),
+    # No Azure AD error at all: the authority is not an Azure AD token endpoint.
+    ("no error code", "", 404, "authority_host"),
+])
+def test_an_azure_ad_error_names_the_option_it_is_about(code, description, status, field):
+    assert acr._aad_error_field(code, description, status) == field
