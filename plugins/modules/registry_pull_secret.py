@@ -280,7 +280,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintC
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
-from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain, check_metadata_keys
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_dns_subdomain, check_labels
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
@@ -315,8 +315,8 @@ def argument_spec():
 def validate(params):
     """Every check that needs no I/O; returns (refresh_before, [(entry, field, provider)])."""
     check_dns_subdomain(params["name"], "name")
-    check_metadata_keys(params["labels"], "labels")
-    check_metadata_keys(params["annotations"], "annotations")
+    check_labels(params["labels"], "labels")
+    check_annotations(params["annotations"], "annotations")
     for key in (ps.ANNOTATION_CREDENTIALS, ps.ANNOTATION_EXPIRES):
         if key in params["annotations"]:
             raise ValueError("annotations: %s is written by this module and cannot be set" % key)
@@ -339,6 +339,7 @@ class Run:
         self.now = datetime.datetime.now(datetime.timezone.utc)
         self.context = MintContext.from_params(self.params)
         self.results, self.diffs, self.credentials, self.warnings = {}, [], [], []
+        self.copied = None  # the .dockerconfigjson bytes of from_secret, written as they are
 
     # credentials ---------------------------------------------------------------------------
     def managed_entries(self, refresh_before, sources, existing):
@@ -359,11 +360,14 @@ class Run:
         if not ps.is_pull_secret(secret):
             raise ValueError("%s: the Secret has type %r, not %s" % (where, secret.get("type"), ps.SECRET_TYPE))
         try:
-            entries = ps.payload_entries(secret)
+            entries = ps.payload_document(secret)["auths"]
         except dockerconfig.DockerConfigError as exc:
             raise ValueError("%s: %s" % (where, exc))
+        if not entries:
+            raise ValueError("%s: holds no registry entries; copying it would empty the Secret" % where)
+        self.copied = ps.payload_bytes(secret)
         stored = dict((r["server"], r) for r in ps.stored_records(secret))
-        records = [stored.get(server) or {"server": server, "username": entry["username"],
+        records = [stored.get(server) or {"server": server, "username": dockerconfig.user_of(entry),
                                           "provider": "from_secret", "source": None, "expires_at": None}
                    for server, entry in sorted(entries.items())]
         self.credentials.extend(dict(r, reused=False) for r in records)
@@ -371,15 +375,15 @@ class Run:
 
     # plan and apply ------------------------------------------------------------------------
     def plan_present(self, namespace, existing, managed, records):
-        entries = managed
+        payload = self.copied
         if self.params["merge"] and existing is not None and ps.is_pull_secret(existing):
             try:
-                entries = dockerconfig.merge(ps.payload_entries(existing), managed, True)
+                payload = ps.merged_payload(existing, managed)
             except dockerconfig.DockerConfigError as exc:
                 raise ValueError("merge: the existing Secret cannot be merged (%s); set merge=false "
                                  "to replace it" % exc)
-        desired = ps.desired_secret(self.params["name"], namespace, entries, records,
-                                    self.params["labels"], self.params["annotations"])
+        desired = ps.desired_secret(self.params["name"], namespace, managed, records,
+                                    self.params["labels"], self.params["annotations"], payload)
         return ps.plan(existing, desired, self.params["force"])
 
     def plan_absent(self, existing):
@@ -431,6 +435,10 @@ class Run:
                 managed, records, minted = self.managed_entries(refresh_before, sources, existing)
             if params["verify"] and minted:
                 minting.verify(minted, self.context)
+            # what the input alone makes too large fails here, before the first write
+            ps.check_limits(ps.desired_secret(params["name"], "", managed, records, params["labels"],
+                                              params["annotations"], self.copied),
+                            "from_secret" if params["from_secret"] else "registries")
 
             def planner(namespace, state):
                 return self.plan_present(namespace, state, managed, records)
