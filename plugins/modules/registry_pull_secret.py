@@ -59,6 +59,10 @@ options:
     description:
       - Copy the credentials of this existing pull Secret instead of minting them, for example
         from a central namespace. Mutually exclusive with O(registries).
+      - Its C(.dockerconfigjson) is written byte for byte, with every field and top-level key it
+        holds; with O(merge=true) its entries are merged into the target instead. A rerun with an
+        unchanged source writes nothing.
+      - A source Secret without registry entries fails the task; it never empties a Secret.
     type: dict
     suboptions:
       namespace:
@@ -73,6 +77,11 @@ options:
     description:
       - Keep registry entries already in the Secret for registries that this task does not
         manage. By default the Secret holds exactly the managed entries.
+      - Kept entries and every top-level key (such as C(credsStore) or C(HttpHeaders)) stay exactly
+        as they were. An existing entry is replaced only when the kubelet reads its key as the same
+        one as a managed key (C(https://quay.io/) and C(quay.io)); C(https://index.docker.io/v1/) is
+        kept next to a managed C(registry-1.docker.io), since only the former serves Docker Hub
+        images.
     type: bool
     default: false
   refresh_before:
@@ -96,11 +105,14 @@ options:
     description:
       - Labels to set on the Secret, for example C(runai/cluster-wide=true) for Run:ai.
         Labels that others set are kept.
+      - Keys and values are checked as the apiserver checks them before anything is written.
     type: dict
     default: {}
   annotations:
     description:
       - Annotations to set on the Secret. Annotations that others set are kept.
+      - Keys are checked, and the total size (at most 256 KiB with the module's own annotations),
+        before anything is written.
     type: dict
     default: {}
   force:
@@ -108,6 +120,8 @@ options:
       - Replace (delete and create) a Secret of the same name that has another type or is
         immutable, and with O(state=absent) delete one of another type. Without it such a
         namespace fails with a clear message and is left as it is.
+      - When the apiserver refuses the create after the delete, the previous Secret is created
+        again from what was read, and the namespace fails saying so.
     type: bool
     default: false
 notes:
