@@ -294,7 +294,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintC
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
-from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_dns_subdomain, check_labels
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_dns_label, check_dns_subdomain, check_labels
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
@@ -338,6 +338,7 @@ def validate(params):
         raise ValueError("parallel: must be between 1 and 100")
     check_registry_tls(params)
     if params["from_secret"]:
+        check_dns_label(params["from_secret"]["namespace"], "from_secret.namespace")
         check_dns_subdomain(params["from_secret"]["name"], "from_secret.name")
     if params["state"] == "present" and not params["from_secret"] and not params["registries"]:
         raise ValueError("registries: list at least one registry, or use from_secret")

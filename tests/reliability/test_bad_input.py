@@ -122,6 +122,8 @@ CASES = {
     "no-registries": (PULL, {"registries": None}, "registries"),
     "from-secret-bad-name": (PULL, {"registries": None, "from_secret": {"namespace": "kube-public", "name": "Bad"}},
                              "from_secret.name"),
+    "from-secret-bad-namespace": (PULL, {"registries": None, "from_secret": {"namespace": "kube-public\n", "name": "x"}},
+                                  "from_secret.namespace"),
     "from-secret-missing": (PULL, {"registries": None, "from_secret": {"namespace": "kube-public", "name": "nope-missing"}},
                             "from_secret"),
     "duplicate-server": (PULL, {"registries": [basic(), basic()]}, "registries[1]"),
