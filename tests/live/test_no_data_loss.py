@@ -182,7 +182,7 @@ def test_merge_keeps_the_docker_hub_key_the_kubelet_matches(env, admin, make_nam
     auths = json.loads(payload(admin, namespace))["auths"]
     assert set(auths) == {"https://index.docker.io/v1/", "registry-1.docker.io"}
     offered = keyring.lookup(list(auths.items()), keyring.parse_image("nginx:1.27"), ignore_case=False)
-    assert [key for key, _ in offered] == ["https://index.docker.io/v1/"]
+    assert [pair[0] for pair in offered] == ["https://index.docker.io/v1/"]
     assert base64.b64decode(offered[0][1]["auth"]) == b"hub-user:hub-pw"
 
 

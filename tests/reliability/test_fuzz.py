@@ -192,7 +192,7 @@ def prop_merge_document_keeps_matches(existing, managed, image):
     ref = keyring.parse_image(image)
     before = keyring.lookup(list(existing.items()), ref, ignore_case=False)
     after = keyring.lookup(list(auths.items()), ref, ignore_case=False)
-    if any(key not in managed for key, _ in before):
+    if any(pair[0] not in managed for pair in before):
         assert after, (before, auths)
     for key, value in before:
         if key in auths and key not in managed:
