@@ -62,11 +62,14 @@ options:
           - For V(docker_config), the path of a Docker C(config.json), for example
             C(~/.docker/config.json) or C(${XDG_RUNTIME_DIR}/containers/auth.json).
           - Mutually exclusive with O(registries[].content).
+          - A file without registry entries (an empty C(auths)) fails the task; it never
+            empties a Secret or an auth file.
         type: path
       content:
         description:
           - For V(docker_config), the content of a Docker C(config.json), as a JSON string or a
             dictionary.
+          - Content without registry entries fails the task, as for O(registries[].path).
         type: raw
       servers:
         description:

@@ -17,6 +17,8 @@ import base64
 import binascii
 import json
 
+from ansible_collections.regcred.k8s.plugins.module_utils.keyring import index_key
+
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 _HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
 
@@ -40,29 +42,34 @@ def entry(username, password, email=None):
 
 def serialize(entries):
     """The byte-stable ``.dockerconfigjson`` for ``{server: entry}``."""
-    return json.dumps({"auths": entries}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    return serialize_document({"auths": entries})
+
+
+def serialize_document(doc):
+    """The byte-stable form of a whole docker config object."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def normalize_key(key):
-    """The registry a key stands for: no scheme, no trailing slash or /v1/, /v2/ suffix.
+    """The registry a key stands for: no scheme, and no leading ``/v1/`` or ``/v2/`` of the path
+    nor a path of ``/`` (what the kubelet strips too; ``gcr.io/v1`` keeps its repository path).
 
-    Docker Hub's spellings all become ``docker.io``, so entries for the same registry written in
-    different ways are recognised as the same when merging.
+    Docker Hub's spellings all become ``docker.io``, so that ``servers: [docker.io]`` finds
+    ``https://index.docker.io/v1/``. ``merge_document`` does not use this: the kubelet matches
+    the Hub's spellings differently.
     """
     key = key.strip()
     for scheme in ("https://", "http://"):
         if key.lower().startswith(scheme):
             key = key[len(scheme):]
-    key = key.rstrip("/")
-    for suffix in ("/v1", "/v2"):
-        if key.endswith(suffix):
-            key = key[:-len(suffix)]
     host, sep, path = key.partition("/")
+    path = sep + path
+    if path.startswith(("/v1/", "/v2/")):
+        path = path[3:]
     host = host.lower()
     if host in _HUB_ALIASES:
         host = "docker.io"
-    return host + sep + path
+    return host + ("" if path == "/" else path)
 
 
 def _decode_auth(field, value):
@@ -95,13 +102,9 @@ def _parse_entry(field, raw):
     return entry(username, password, raw.get("email") or None)
 
 
-def parse(content, source="content", servers=None):
-    """``{server: entry}`` from a docker config (``config.json`` or ``.dockerconfigjson``).
-
-    ``servers`` keeps only those registries (matched after normalisation) and makes each of
-    them required. Credential helpers (``credsStore``, ``credHelpers``) hold no copyable
-    secret; they are an error when they would have to provide a wanted registry.
-    """
+def load(content, source="content"):
+    """The JSON object of a docker config (bytes, text or an already decoded value), with an
+    ``auths`` object (empty when it has none); DockerConfigError naming ``source`` otherwise."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8")
@@ -116,9 +119,20 @@ def parse(content, source="content", servers=None):
         doc = content
     if not isinstance(doc, dict):
         raise DockerConfigError(source, "must be a JSON object")
-    auths = doc.get("auths", {})
-    if not isinstance(auths, dict):
+    if not isinstance(doc.get("auths", {}), dict):
         raise DockerConfigError(source + ".auths", "must be an object")
+    return dict(doc, auths=doc.get("auths", {}))
+
+
+def parse(content, source="content", servers=None):
+    """``{server: entry}`` from a docker config (``config.json`` or ``.dockerconfigjson``).
+
+    ``servers`` keeps only those registries (matched after normalisation) and makes each of
+    them required. Credential helpers (``credsStore``, ``credHelpers``) hold no copyable
+    secret; they are an error when they would have to provide a wanted registry.
+    """
+    doc = load(content, source)
+    auths = doc["auths"]
     raw_helpers = doc.get("credHelpers") or {}
     if not isinstance(raw_helpers, dict):
         raise DockerConfigError(source + ".credHelpers", "must be an object")
@@ -160,6 +174,31 @@ def merge(existing, managed, keep_others):
     result = dict((k, v) for k, v in existing.items() if normalize_key(k) not in covered)
     result.update(managed)
     return result
+
+
+def merge_document(doc, managed):
+    """A new docker config object: ``doc`` (see ``load``) with the ``managed`` entries
+    (``{key: entry}``) in its ``auths``.
+
+    An existing entry goes only when the kubelet files its key under the same name as a managed
+    key (``keyring.index_key``: ``https://quay.io/`` and ``quay.io`` are one, while
+    ``registry-1.docker.io`` and ``https://index.docker.io/v1/`` are not), so every image it
+    matched still matches a managed entry. Every other entry and every other top-level key
+    (``credsStore``, ``HttpHeaders``...) stays exactly as it was.
+    """
+    replaced = set(index_key(key) for key in managed)
+    auths = dict((key, value) for key, value in doc["auths"].items()
+                 if key not in managed and (index_key(key) is None or index_key(key) not in replaced))
+    auths.update(managed)
+    return dict(doc, auths=auths)
+
+
+def user_of(raw):
+    """The user name a raw entry carries, for reports; None when it has none the kubelet can use."""
+    try:
+        return _parse_entry("entry", raw)["username"]
+    except DockerConfigError:
+        return None
 
 
 def redact(entries):

@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: regcred.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kubernetes name rules, checked before any API call. Pure."""
+"""Kubernetes name and size rules, checked before any API call, as the apiserver checks them. Pure.
+
+Patterns are matched with ``fullmatch``: ``$`` would also match before a trailing newline, which
+the apiserver refuses.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,10 +13,13 @@ __metaclass__ = type
 
 import re
 
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+# the apiserver's limits (k8s.io/apimachinery validation and core.MaxSecretSize)
+LABEL_VALUE_MAX = 63
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+SECRET_DATA_MAX_BYTES = 1024 * 1024
 
 
 def _shown(value):
@@ -22,7 +29,7 @@ def _shown(value):
 
 def check_dns_label(value, field):
     """A namespace name: RFC 1123 label, at most 63 characters."""
-    if not isinstance(value, str) or len(value) > 63 or not _LABEL.match(value):
+    if not isinstance(value, str) or len(value) > 63 or not _LABEL.fullmatch(value):
         raise ValueError("%s: %s is not a valid namespace name (lower-case letters, digits and "
                          "'-', starting and ending with a letter or digit, at most 63 characters)"
                          % (field, _shown(value)))
@@ -31,7 +38,7 @@ def check_dns_label(value, field):
 
 def check_dns_subdomain(value, field):
     """An object name such as a Secret's: RFC 1123 subdomain, at most 253 characters."""
-    if not isinstance(value, str) or len(value) > 253 or not _SUBDOMAIN.match(value):
+    if not isinstance(value, str) or len(value) > 253 or not _SUBDOMAIN.fullmatch(value):
         raise ValueError("%s: %s is not a valid object name (lower-case letters, digits, '-' and "
                          "'.', starting and ending with a letter or digit, at most 253 characters)"
                          % (field, _shown(value)))
@@ -46,15 +53,52 @@ def valid_label_key(key):
 
 
 def valid_label_value(value):
-    """A label value: empty, or at most 63 characters of [A-Za-z0-9_.-] starting and ending alphanumeric."""
-    return len(value) <= 63 and bool(_LABEL_VALUE.fullmatch(value))
+    """A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending
+    with a letter or digit."""
+    return not value or (len(value) <= LABEL_VALUE_MAX and bool(_LABEL_NAME.fullmatch(value)))
 
 
 def check_metadata_keys(mapping, field):
     """Label or annotation keys: an optional DNS-subdomain prefix and '/', then a name."""
     for key, value in (mapping or {}).items():
+        if not isinstance(key, str):
+            raise ValueError("%s: %s is not a valid key; keys are strings" % (field, _shown(key)))
         if not valid_label_key(key):
             raise ValueError("%s: %s is not a valid key" % (field, _shown(key)))
         if not isinstance(value, str):
             raise ValueError("%s[%s]: values must be strings; quote %s" % (field, key, _shown(value)))
     return mapping
+
+
+def check_labels(labels, field):
+    """Label keys, and values: at most 63 characters, letters, digits, '-', '_' and '.', starting
+    and ending with a letter or digit, or empty."""
+    check_metadata_keys(labels, field)
+    for key, value in (labels or {}).items():
+        if not valid_label_value(value):
+            raise ValueError("%s[%s]: %s is not a valid label value (letters, digits, '-', '_' and '.', "
+                             "starting and ending with a letter or digit, at most %d characters, or empty)"
+                             % (field, key, _shown(value), LABEL_VALUE_MAX))
+    return labels
+
+
+def metadata_bytes(mapping):
+    """The size the apiserver counts for labels or annotations: keys and values, in bytes."""
+    return sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in (mapping or {}).items())
+
+
+def check_annotations(annotations, field):
+    """Annotation keys, and their total size (keys and values) of at most 256 KiB."""
+    check_metadata_keys(annotations, field)
+    size = metadata_bytes(annotations)
+    if size > ANNOTATIONS_MAX_BYTES:
+        raise ValueError("%s: %d bytes in all, keys and values; the apiserver accepts at most %d"
+                         % (field, size, ANNOTATIONS_MAX_BYTES))
+    return annotations
+
+
+def check_secret_size(data_bytes, field):
+    """A Secret's data, decoded and summed over its keys, of at most 1 MiB."""
+    if data_bytes > SECRET_DATA_MAX_BYTES:
+        raise ValueError("%s: the Secret's data would be %d bytes; the apiserver accepts at most %d"
+                         % (field, data_bytes, SECRET_DATA_MAX_BYTES))

@@ -25,6 +25,7 @@ import hashlib
 import json
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_secret_size
 
 SECRET_TYPE = "kubernetes.io/dockerconfigjson"
 DATA_KEY = ".dockerconfigjson"
@@ -72,16 +73,36 @@ def stored_records(secret):
     return [r for r in records if isinstance(r, dict) and r.get("server")] if isinstance(records, list) else []
 
 
-def payload_entries(secret):
-    """The entries of a Secret's .dockerconfigjson; raises DockerConfigError when malformed."""
+def payload_bytes(secret):
+    """The stored .dockerconfigjson bytes, or None when there are none."""
     data = (secret.get("data") or {}).get(DATA_KEY)
     if not data:
-        return {}
+        return None
     try:
-        raw = base64.b64decode(data)
+        return base64.b64decode(data)
     except (TypeError, ValueError):
         raise dockerconfig.DockerConfigError("data[%s]" % DATA_KEY, "is not base64")
-    return dockerconfig.parse(raw, "data[%s]" % DATA_KEY)
+
+
+def payload_document(secret):
+    """The docker config object of a Secret (see dockerconfig.load); DockerConfigError when malformed."""
+    raw = payload_bytes(secret)
+    return dockerconfig.load(b"{}" if raw is None else raw, "data[%s]" % DATA_KEY)
+
+
+def merged_payload(existing, managed):
+    """The .dockerconfigjson bytes of pull Secret ``existing`` with the ``managed`` entries laid
+    over it (dockerconfig.merge_document). When that changes nothing, the stored bytes themselves,
+    so that nothing is written."""
+    doc = payload_document(existing)
+    merged = dockerconfig.merge_document(doc, managed)
+    return payload_bytes(existing) if merged == doc else dockerconfig.serialize_document(merged)
+
+
+def payload_entries(secret):
+    """The entries of a Secret's .dockerconfigjson; raises DockerConfigError when malformed."""
+    raw = payload_bytes(secret)
+    return {} if raw is None else dockerconfig.parse(raw, "data[%s]" % DATA_KEY)
 
 
 def is_pull_secret(secret):
@@ -130,8 +151,9 @@ def reusable(secrets, source, refresh_before, now):
     return None if best is None else (best[1], best[2])
 
 
-def desired_secret(name, namespace, entries, records, labels, annotations):
-    """The full desired Secret. ``records`` describe the managed entries (see module doc)."""
+def desired_secret(name, namespace, entries, records, labels, annotations, payload=None):
+    """The full desired Secret. ``records`` describe the managed entries (see module doc). Its
+    ``.dockerconfigjson`` is ``payload`` when given (a copy, a merge), else the ``entries``."""
     records = sorted(records, key=lambda r: (r["server"], r.get("source") or ""))
     ann = dict(annotations or {})
     ann[ANNOTATION_CREDENTIALS] = json.dumps(records, sort_keys=True, separators=(",", ":"))
@@ -142,8 +164,16 @@ def desired_secret(name, namespace, entries, records, labels, annotations):
         "apiVersion": "v1", "kind": "Secret", "type": SECRET_TYPE,
         "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {}, **{LABEL_MANAGED: "true"}),
                      "annotations": ann},
-        "data": {DATA_KEY: base64.b64encode(dockerconfig.serialize(entries)).decode("ascii")},
+        "data": {DATA_KEY: base64.b64encode(dockerconfig.serialize(entries) if payload is None else payload).decode("ascii")},
     }
+
+
+def check_limits(secret, data_field):
+    """The apiserver's limits on a Secret to write: its annotations' total size (field
+    ``annotations``) and its data's size (field ``data_field``). ValueError naming the field."""
+    check_annotations((secret.get("metadata") or {}).get("annotations"), "annotations")
+    check_secret_size(sum(len(base64.b64decode(value)) for value in (secret.get("data") or {}).values()),
+                      data_field)
 
 
 def _merged_metadata(existing, desired):
@@ -160,8 +190,16 @@ def _merged_metadata(existing, desired):
 
 
 def plan(existing, desired, force, adopt=False):
-    """(action, body, reason) for one namespace. ``body`` is what to write, or None. A Secret that
-    is not ours is only written with ``adopt``."""
+    """(action, body, reason) for one namespace. ``body`` is what to write, or None; it is
+    within the apiserver's limits (check_limits), else ValueError. A Secret that is not ours is
+    only written with ``adopt``."""
+    action, body, reason = _plan(existing, desired, force, adopt)
+    if body is not None:
+        check_limits(body, "data[%s]" % DATA_KEY)
+    return action, body, reason
+
+
+def _plan(existing, desired, force, adopt):
     if existing is None:
         return CREATE, desired, None
     if not (adopt or owned(existing)):

@@ -22,6 +22,19 @@ def _preconditions(secret):
             "preconditions": {"uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")}}
 
 
+# metadata the apiserver sets, which a create must not carry
+_SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
+               "deletionTimestamp", "deletionGracePeriodSeconds")
+
+
+def restorable(secret):
+    """The body that creates ``secret`` again: all it holds, without what the apiserver sets."""
+    body = {"apiVersion": "v1", "kind": "Secret"}  # items of a LIST carry neither
+    body.update((k, v) for k, v in secret.items() if k != "status")
+    body["metadata"] = dict((k, v) for k, v in (secret.get("metadata") or {}).items() if k not in _SERVER_SET)
+    return body
+
+
 class SecretStore:
     def __init__(self, kube, name, parallel):
         self.kube, self.name, self.parallel = kube, name, parallel
@@ -66,7 +79,9 @@ class SecretStore:
                     raise
             if action == "delete":
                 return
-        if action in ("create", "replace"):
+        if action == "replace":
+            self._create_or_restore(namespace, current, body)
+        elif action == "create":
             self.kube.request("POST", _path(namespace), body=body)
         elif action == "update":
             body = dict(body, metadata=dict(body["metadata"]))
@@ -74,3 +89,16 @@ class SecretStore:
             self.kube.request("PUT", _path(namespace, self.name), body=body)
         else:
             raise ValueError("unknown action %r" % action)
+
+    def _create_or_restore(self, namespace, previous, body):
+        """Create ``body`` where ``previous`` was just deleted; when the apiserver refuses it, create
+        ``previous`` again from what was read, so that a failed replace loses nothing."""
+        try:
+            self.kube.request("POST", _path(namespace), body=body)
+        except KubeError as exc:
+            try:
+                self.kube.request("POST", _path(namespace), body=restorable(previous))
+            except KubeError as again:
+                raise KubeError("%s; the previous Secret was deleted and could not be restored: %s" % (exc, again),
+                                exc.status, exc.reason)
+            raise KubeError("%s; the previous Secret was restored as it was" % exc, exc.status, exc.reason)

@@ -75,6 +75,10 @@ options:
     description:
       - Copy the credentials of this existing pull Secret instead of minting them, for example
         from a central namespace. Mutually exclusive with O(registries).
+      - Its C(.dockerconfigjson) is written byte for byte, with every field and top-level key it
+        holds; with O(merge=true) its entries are merged into the target instead. A rerun with an
+        unchanged source writes nothing.
+      - A source Secret without registry entries fails the task; it never empties a Secret.
     type: dict
     suboptions:
       namespace:
@@ -89,6 +93,11 @@ options:
     description:
       - Keep registry entries already in the Secret for registries that this task does not
         manage. By default the Secret holds exactly the managed entries.
+      - Kept entries and every top-level key (such as C(credsStore) or C(HttpHeaders)) stay exactly
+        as they were. An existing entry is replaced only when the kubelet reads its key as the same
+        one as a managed key (C(https://quay.io/) and C(quay.io)); C(https://index.docker.io/v1/) is
+        kept next to a managed C(registry-1.docker.io), since only the former serves Docker Hub
+        images.
     type: bool
     default: false
   refresh_before:
@@ -112,11 +121,14 @@ options:
     description:
       - Labels to set on the Secret, for example C(runai/cluster-wide=true) for Run:ai.
         Labels that others set are kept.
+      - Keys and values are checked as the apiserver checks them before anything is written.
     type: dict
     default: {}
   annotations:
     description:
       - Annotations to set on the Secret. Annotations that others set are kept.
+      - Keys are checked, and the total size (at most 256 KiB with the module's own annotations),
+        before anything is written.
     type: dict
     default: {}
   force:
@@ -124,6 +136,8 @@ options:
       - Replace (delete and create) a Secret of the same name that has another type or is
         immutable, and with O(state=absent) delete one of another type. Without it such a
         namespace fails with a clear message and is left as it is.
+      - When the apiserver refuses the create after the delete, the previous Secret is created
+        again from what was read, and the namespace fails saying so.
     type: bool
     default: false
 notes:
@@ -296,7 +310,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintC
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
-from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain, check_metadata_keys
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_dns_label, check_dns_subdomain, check_labels
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
     NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
@@ -332,8 +346,8 @@ def argument_spec():
 def validate(params):
     """Every check that needs no I/O; returns (refresh_before, [(entry, field, provider)])."""
     check_dns_subdomain(params["name"], "name")
-    check_metadata_keys(params["labels"], "labels")
-    check_metadata_keys(params["annotations"], "annotations")
+    check_labels(params["labels"], "labels")
+    check_annotations(params["annotations"], "annotations")
     for key in (ps.ANNOTATION_CREDENTIALS, ps.ANNOTATION_EXPIRES):
         if key in params["annotations"]:
             raise ValueError("annotations: %s is written by this module and cannot be set" % key)
@@ -359,6 +373,7 @@ class Run:
         self.now = datetime.datetime.now(datetime.timezone.utc)
         self.context = MintContext.from_params(self.params)
         self.results, self.diffs, self.credentials, self.warnings = {}, [], [], []
+        self.copied = None  # the .dockerconfigjson bytes of from_secret, written as they are
 
     # credentials ---------------------------------------------------------------------------
     def managed_entries(self, refresh_before, sources, existing):
@@ -379,11 +394,14 @@ class Run:
         if not ps.is_pull_secret(secret):
             raise ValueError("%s: the Secret has type %r, not %s" % (where, secret.get("type"), ps.SECRET_TYPE))
         try:
-            entries = ps.payload_entries(secret)
+            entries = ps.payload_document(secret)["auths"]
         except dockerconfig.DockerConfigError as exc:
             raise ValueError("%s: %s" % (where, exc))
+        if not entries:
+            raise ValueError("%s: holds no registry entries; copying it would empty the Secret" % where)
+        self.copied = ps.payload_bytes(secret)
         stored = dict((r["server"], r) for r in ps.stored_records(secret))
-        records = [stored.get(server) or {"server": server, "username": entry["username"],
+        records = [stored.get(server) or {"server": server, "username": dockerconfig.user_of(entry),
                                           "provider": "from_secret", "source": None, "expires_at": None}
                    for server, entry in sorted(entries.items())]
         self.credentials.extend(dict(r, reused=False) for r in records)
@@ -393,15 +411,15 @@ class Run:
     def plan_present(self, namespace, existing, managed, records):
         if existing is not None and not (self.params["adopt"] or ps.owned(existing)):
             return ps.not_ours(existing)
-        entries = managed
+        payload = self.copied
         if self.params["merge"] and existing is not None and ps.is_pull_secret(existing):
             try:
-                entries = dockerconfig.merge(ps.payload_entries(existing), managed, True)
+                payload = ps.merged_payload(existing, managed)
             except dockerconfig.DockerConfigError as exc:
                 raise ValueError("merge: the existing Secret cannot be merged (%s); set merge=false "
                                  "to replace it" % exc)
-        desired = ps.desired_secret(self.params["name"], namespace, entries, records,
-                                    self.params["labels"], self.params["annotations"])
+        desired = ps.desired_secret(self.params["name"], namespace, managed, records,
+                                    self.params["labels"], self.params["annotations"], payload)
         return ps.plan(existing, desired, self.params["force"], self.params["adopt"])
 
     def converge(self, namespace, existing, planner):
@@ -448,6 +466,10 @@ class Run:
                 managed, records, minted = self.managed_entries(refresh_before, sources, existing)
             if params["verify"] and minted:
                 minting.verify(minted, self.context)
+            # what the input alone makes too large fails here, before the first write
+            ps.check_limits(ps.desired_secret(params["name"], "", managed, records, params["labels"],
+                                              params["annotations"], self.copied),
+                            "from_secret" if params["from_secret"] else "registries")
 
             def planner(namespace, state):
                 return self.plan_present(namespace, state, managed, records)

@@ -1,7 +1,8 @@
 """Fuzzing: property-based tests of the pure parsers with hypothesis.
 
 - dockerconfig: ``parse`` of arbitrary bytes and JSON structures returns entries or raises
-  DockerConfigError, nothing else; serialize/parse round trip; ``merge`` invariants.
+  DockerConfigError, nothing else; serialize/parse round trip; ``merge`` invariants;
+  ``merge_document`` never takes a credential away from an image, as the kubelet matches keys.
 - keyring: ``parse_image``, ``index_key``, ``key_matches`` and ``lookup`` never crash on arbitrary
   strings; a valid image's own registry (plain, with a scheme, with ``/v2/``, with its repository
   as a path) is always offered for it; printing a parsed image and parsing it again is stable.
@@ -86,6 +87,19 @@ def images(draw):
     return text + (":" + tag if tag else "") + ("@" + digest if digest else "")
 
 
+# keys as people write them: any scheme, Docker Hub's spellings, /v1/ and /v2/, repository paths
+MERGE_KEYS = SERVER_KEYS | st.builds(
+    lambda scheme, host, path: scheme + host + path,
+    st.sampled_from(["", "https://", "http://", "HTTPS://"]),
+    HOSTS | st.sampled_from(["docker.io", "index.docker.io", "registry-1.docker.io", "*.io", "*.docker.io", "quay.io"]),
+    st.sampled_from(["", "/", "/v1/", "/v2/", "/v1", "/v2/library", "/library", "/library/", "/org"])
+    | PATH_COMPONENT.map(lambda c: "/" + c))
+MERGE_ENTRIES = st.dictionaries(MERGE_KEYS, st.builds(dockerconfig.entry, st.text(min_size=1, max_size=5),
+                                                      st.text(min_size=1, max_size=5)), max_size=5)
+MERGE_IMAGES = images() | st.sampled_from(["nginx", "library/nginx", "docker.io/org/app", "index.docker.io/org/app",
+                                           "quay.io/org/app", "quay.io/library/x", "127.0.0.1:5000/app",
+                                           "registry-1.docker.io/org/app", "localhost/app"])
+
 DURATION_PARTS = st.lists(st.tuples(st.sampled_from("dhms"), st.integers(0, 400)), min_size=1, max_size=5)
 UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -159,6 +173,30 @@ def prop_merge(existing, managed):
     assert set(merged) <= set(existing) | set(managed)
     assert dockerconfig.merge(merged, managed, keep_others=True) == merged
     assert dockerconfig.parse(dockerconfig.serialize(merged)) == merged
+
+
+def prop_merge_document_keeps_matches(existing, managed, image):
+    """A merge never takes a credential away from an image, as the kubelet matches keys: every
+    image that some existing key matched still matches a key after the merge, and an existing
+    entry goes only for a managed key that the kubelet files under the same name."""
+    doc = dockerconfig.load({"auths": existing, "credsStore": "desktop"})
+    merged = dockerconfig.merge_document(doc, managed)
+    assert merged["credsStore"] == "desktop"
+    auths = merged["auths"]
+    replaced = {keyring.index_key(k) for k in managed}
+    for key, value in existing.items():
+        if key in managed:
+            continue
+        assert auths.get(key) == value or (keyring.index_key(key) is not None and keyring.index_key(key) in replaced)
+    assert all(auths[k] == v for k, v in managed.items())
+    ref = keyring.parse_image(image)
+    before = keyring.lookup(list(existing.items()), ref, ignore_case=False)
+    after = keyring.lookup(list(auths.items()), ref, ignore_case=False)
+    if any(pair[0] not in managed for pair in before):
+        assert after, (before, auths)
+    for key, value in before:
+        if key in auths and key not in managed:
+            assert (key, value) in after
 
 
 def prop_keyring_arbitrary(text, key):
@@ -237,6 +275,7 @@ PROPERTIES = [
     ("parse_structured", prop_parse_structured, (DOCS, SERVERS)),
     ("serialize_round_trip", prop_serialize_round_trip, (GOOD_ENTRIES,)),
     ("merge", prop_merge, (GOOD_ENTRIES, GOOD_ENTRIES)),
+    ("merge_document_keeps_matches", prop_merge_document_keeps_matches, (MERGE_ENTRIES, MERGE_ENTRIES, MERGE_IMAGES)),
     ("keyring_arbitrary", prop_keyring_arbitrary, (st.text(max_size=80) | images(), st.text(max_size=40) | SERVER_KEYS)),
     ("keyring_own_registry", prop_keyring_own_registry, (images(), SERVER_KEYS)),
     ("duration_arbitrary", prop_duration_arbitrary,
@@ -260,6 +299,7 @@ test_parse_json_values = ci_test("parse_json_values")
 test_parse_structured = ci_test("parse_structured")
 test_serialize_round_trip = ci_test("serialize_round_trip")
 test_merge = ci_test("merge")
+test_merge_document_keeps_matches = ci_test("merge_document_keeps_matches")
 test_keyring_arbitrary = ci_test("keyring_arbitrary")
 test_keyring_own_registry = ci_test("keyring_own_registry")
 test_duration_arbitrary = ci_test("duration_arbitrary")

@@ -42,9 +42,12 @@ def _read(entry, field):
 def _entries(entry, field):
     data, source = _read(entry, field)
     try:
-        return parse(data, source, entry.get("servers"))
+        found = parse(data, source, entry.get("servers"))
     except DockerConfigError as exc:
         raise ProviderError(exc.field, exc.reason)
+    if not found:
+        raise ProviderError(source, "holds no registry entries; writing it would empty the Secret")
+    return found
 
 
 def validate(entry, field):

@@ -30,7 +30,14 @@ def test_serialize_is_byte_stable_and_sorted():
     ("HTTPS://Quay.IO/", "quay.io"),
     ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000"),
     ("ghcr.io/org", "ghcr.io/org"),
-    ("gcr.io/v1", "gcr.io"),
+    # only a leading /v1/ or /v2/ goes, as in the kubelet; a repository path stays as it is
+    ("gcr.io/v1", "gcr.io/v1"),
+    ("gcr.io/v2", "gcr.io/v2"),
+    ("gcr.io/v1/", "gcr.io"),
+    ("gcr.io/v2/proj/v1", "gcr.io/proj/v1"),
+    ("quay.io/org/v1", "quay.io/org/v1"),
+    ("quay.io/org/", "quay.io/org/"),
+    ("quay.io/", "quay.io"),
 ])
 def test_normalize_key(key, expected):
     assert dc.normalize_key(key) == expected
@@ -83,6 +90,45 @@ def test_merge_keeps_foreign_entries_and_replaces_same_registry():
     expected = {"quay.io": dc.entry("q", "y"), "https://index.docker.io/v1/": dc.entry("new", "z")}
     assert dc.merge(existing, managed, True) == expected
     assert dc.merge(existing, managed, False) == managed
+
+
+def test_load_gives_the_object_with_an_auths_object():
+    assert dc.load('{"credsStore": "desktop"}') == {"credsStore": "desktop", "auths": {}}
+    with pytest.raises(dc.DockerConfigError, match=r"^data.auths: must be an object"):
+        dc.load({"auths": None}, "data")
+
+
+def test_merge_document_keeps_what_it_does_not_manage_exactly():
+    other = {"username": "field-user", "password": "field-pw", "auth": base64.b64encode(b"auth-user:auth-pw").decode()}
+    doc = dc.load({"auths": {"other.io": other, "quay.io": {"identitytoken": "tok"}, "x.io": dc.entry("old", "o")},
+                   "credsStore": "desktop", "HttpHeaders": {"User-Agent": "a"}})
+    managed = {"x.io": dc.entry("new", "n")}
+    merged = dc.merge_document(doc, managed)
+    assert merged == dict(doc, auths={"other.io": other, "quay.io": {"identitytoken": "tok"}, "x.io": dc.entry("new", "n")})
+    assert doc["auths"]["x.io"] == dc.entry("old", "o")  # the input is left alone
+
+
+@pytest.mark.parametrize("existing,managed,kept", [
+    # the kubelet files these under one key: the managed spelling replaces the old one
+    ("https://quay.io/", "quay.io", False),
+    ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000", False),
+    ("https://index.docker.io/v1/", "index.docker.io", False),
+    # and these under different ones: the old key still serves images the new one does not
+    ("https://index.docker.io/v1/", "registry-1.docker.io", True),
+    ("docker.io", "https://index.docker.io/v1/", True),
+    ("Quay.io", "quay.io", True),
+    ("quay.io/org", "quay.io", True),
+    ("gcr.io/v1", "gcr.io", True),
+])
+def test_merge_document_replaces_only_the_same_kubelet_key(existing, managed, kept):
+    merged = dc.merge_document(dc.load({"auths": {existing: dc.entry("old", "o")}}), {managed: dc.entry("new", "n")})
+    assert (existing in merged["auths"]) is kept
+    assert merged["auths"][managed] == dc.entry("new", "n")
+
+
+def test_user_of_reports_only_a_usable_user():
+    assert dc.user_of({"auth": base64.b64encode(b"me:pw").decode()}) == "me"
+    assert dc.user_of({"identitytoken": "tok"}) is None
 
 
 def test_redact_never_shows_secrets():

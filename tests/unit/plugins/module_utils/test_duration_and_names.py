@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
 from ansible_collections.regcred.k8s.plugins.module_utils.names import (
-    check_dns_label, check_dns_subdomain, check_metadata_keys)
+    check_annotations, check_dns_label, check_dns_subdomain, check_labels, check_metadata_keys, check_secret_size)
 
 
 @pytest.mark.parametrize("value,seconds", [
@@ -39,14 +39,15 @@ def test_valid_namespace_names(name):
     assert check_dns_label(name, "namespace") == name
 
 
-@pytest.mark.parametrize("name", ["", "A", "team_a", "-a", "a-", "x" * 64, "a.b", None])
+@pytest.mark.parametrize("name", ["", "A", "team_a", "-a", "a-", "x" * 64, "a.b", None, "team-a\n"])
 def test_invalid_namespace_names(name):
     with pytest.raises(ValueError, match="^namespaces\\[0\\]: .* not a valid namespace name"):
         check_dns_label(name, "namespaces[0]")
 
 
 @pytest.mark.parametrize("name,ok", [("regcred", True), ("a.b-c", True), ("Regcred", False),
-                                     ("a..b", False), ("x" * 254, False), ("a_b", False)])
+                                     ("a..b", False), ("x" * 254, False), ("a_b", False),
+                                     ("regcred\n", False), ("a.b\n", False)])
 def test_secret_names(name, ok):
     if ok:
         assert check_dns_subdomain(name, "name") == name
@@ -61,6 +62,35 @@ def test_metadata_keys():
         check_metadata_keys({"bad key": "x"}, "labels")
     with pytest.raises(ValueError, match=r"labels\[a\]: values must be strings"):
         check_metadata_keys({"a": True}, "labels")
+    for key in ("a\n", "example.com\n/a", 5):
+        with pytest.raises(ValueError, match="labels: .* is not a valid key"):
+            check_metadata_keys({key: "x"}, "labels")
+
+
+@pytest.mark.parametrize("value", ["", "a", "A.b_c-9", "x" * 63])
+def test_valid_label_values(value):
+    assert check_labels({"team": value}, "labels") == {"team": value}
+
+
+@pytest.mark.parametrize("value", ["a b", "x" * 64, "a\n", "-a", "a-", ".a", "a/b", "ä"])
+def test_invalid_label_values_name_the_label(value):
+    with pytest.raises(ValueError, match=r"^labels\[team\]: .* is not a valid label value"):
+        check_labels({"team": value}, "labels")
+
+
+def test_annotations_total_size_is_that_of_the_apiserver():
+    at_limit = {"a": "x" * (256 * 1024 - 1)}
+    assert check_annotations(at_limit, "annotations") == at_limit
+    with pytest.raises(ValueError, match=r"^annotations: 262145 bytes in all"):
+        check_annotations({"a": "x" * (256 * 1024)}, "annotations")
+    with pytest.raises(ValueError, match=r"^annotations: 262145 bytes"):  # 262144 characters, but bytes count
+        check_annotations({"a": "x" * (256 * 1024 - 2) + "é"}, "annotations")
+
+
+def test_secret_size_is_that_of_the_apiserver():
+    check_secret_size(1024 * 1024, "registries")
+    with pytest.raises(ValueError, match=r"^registries: the Secret's data would be 1048577 bytes"):
+        check_secret_size(1024 * 1024 + 1, "registries")
 
 
 @pytest.mark.parametrize("value", ["²", "١٢", "1²h"])

@@ -2,12 +2,14 @@ import base64
 import datetime
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig as dc
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
+from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import restorable
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -144,3 +146,46 @@ def test_property_applying_a_plan_converges(current_entries, wanted_entries, lab
     after = current if action == ps.UNCHANGED else body
     assert ps.plan(after, desired, False)[0] == ps.UNCHANGED
     assert after["metadata"]["labels"]["foreign"] == "x" or "foreign" in labels
+
+
+def with_payload(raw, **extra):
+    return dict({"type": ps.SECRET_TYPE, "metadata": {"name": "regcred", "resourceVersion": "3"},
+                 "data": {ps.DATA_KEY: base64.b64encode(raw).decode()}}, **extra)
+
+
+def test_merged_payload_keeps_the_stored_bytes_when_nothing_changes():
+    raw = json.dumps({"auths": {"a.io": dc.entry("u", "p"), "b.io": {"identitytoken": "t"}}, "credsStore": "x"},
+                     indent=4).encode()
+    assert ps.merged_payload(with_payload(raw), {"a.io": dc.entry("u", "p")}) == raw
+    changed = json.loads(ps.merged_payload(with_payload(raw), {"a.io": dc.entry("u", "new")}))
+    assert changed == {"auths": {"a.io": dc.entry("u", "new"), "b.io": {"identitytoken": "t"}}, "credsStore": "x"}
+
+
+def test_a_copied_payload_is_stored_as_it_is():
+    raw = b'{ "auths": {"a.io": {"auth": "dTpw", "identitytoken": "t"}}, "HttpHeaders": {"X": "y"} }'
+    desired = ps.desired_secret("regcred", "ns", {}, [], {}, {}, raw)
+    assert base64.b64decode(desired["data"][ps.DATA_KEY]) == raw
+    assert ps.plan(with_payload(raw, metadata=desired["metadata"]), desired, False)[0] == ps.UNCHANGED
+
+
+def test_plan_refuses_a_body_over_the_apiserver_limits_naming_the_field():
+    big = ps.desired_secret("regcred", "ns", {"a.io": dc.entry("u", "p" * (800 * 1024))}, [], {}, {})
+    for existing in (None, stored({"a.io": dc.entry("u", "p")}, [])):
+        with pytest.raises(ValueError, match=r"^data\[\.dockerconfigjson\]: the Secret's data would be \d+ bytes"):
+            ps.plan(existing, big, False)
+    crowded = stored({"a.io": dc.entry("u", "p")}, [], annotations={"other/notes": "n" * (256 * 1024 - 100)})
+    with pytest.raises(ValueError, match=r"^annotations: \d+ bytes in all"):
+        ps.plan(crowded, ps.desired_secret("regcred", "ns", {"a.io": dc.entry("u", "q")}, [], {}, {"mine": "x" * 200}),
+                False)
+
+
+def test_restorable_drops_only_what_the_apiserver_sets():
+    secret = {"type": "Opaque", "immutable": True, "data": {"k": "dg=="}, "status": {},
+              "metadata": {"name": "regcred", "namespace": "ns", "uid": "u", "resourceVersion": "9",
+                           "creationTimestamp": "2026-01-01T00:00:00Z", "managedFields": [{}], "generation": 1,
+                           "labels": {"l": "1"}, "annotations": {"a": "2"}, "finalizers": ["x/y"]}}
+    assert restorable(secret) == {
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "immutable": True, "data": {"k": "dg=="},
+        "metadata": {"name": "regcred", "namespace": "ns", "labels": {"l": "1"}, "annotations": {"a": "2"},
+                     "finalizers": ["x/y"]}}
+    assert secret["metadata"]["uid"] == "u"
