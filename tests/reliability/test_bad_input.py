@@ -239,9 +239,8 @@ def arguments(module, over):
 
 
 def snapshot(directory):
-    """Every file under ``directory`` and its bytes, but the lock file, which stays by design."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock")}
+    """Every file under ``directory`` and its bytes: a lock file left behind shows too."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def assert_refused(run, text, secrets, audit, namespace=None):
