@@ -472,4 +472,3 @@ def test_the_lock_file_is_removed_after_a_failure_inside_the_lock(env, tmp_path,
     assert sorted(os.listdir(dest.parent)) == ["config.json"]
     assert run(env, {"dest": str(dest), "return_secrets": False, "registries": [basic(env)]}, tmp_path).result["changed"]
     assert sorted(os.listdir(dest.parent)) == ["config.json", "config.json.regcred.json"]
-
