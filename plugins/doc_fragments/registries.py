@@ -42,7 +42,14 @@ options:
         description:
           - The registry host (and optional port), for example V(quay.io),
             V(europe-docker.pkg.dev) or V(myregistry.azurecr.io). It becomes the key of the entry.
-          - Required for V(basic), V(gcr) and V(acr). Not used by V(dockerhub).
+          - Required for V(basic), V(gcr) and V(acr). Not used by V(dockerhub); refused for V(ecr),
+            whose registries come from ECR's answer.
+          - Checked as the kubelet reads the keys of a C(.dockerconfigjson), before anything is
+            written. A host is required, with an optional port from 1 to 65535. An optional
+            C(https://) or C(http://) (lower case) and a path that is a prefix of a repository (V(quay.io/org))
+            are allowed, as are V([::1]:5000) and C(*) globs in host labels (V(*.example.com)).
+            User information, a query, a fragment, white space, and a host without a dot or port
+            other than V(localhost) are refused. For V(acr), only a host and port.
         type: str
       username:
         description:
@@ -73,7 +80,8 @@ options:
         type: raw
       servers:
         description:
-          - For V(docker_config), copy only these registries. Each one must be in the file.
+          - For V(docker_config), copy only these registries. Each one must be in the file, and is
+            checked like O(registries[].server).
           - Default is every entry of the file.
         type: list
         elements: str

@@ -15,8 +15,11 @@ expiry and ``source`` (a hash of the non-secret inputs that minted it): no secre
 reuses the token in the auth file while its sidecar record is fresh, so it neither mints nor
 writes.
 
-The I/O part writes atomically (a temporary file in the same directory, fsync, rename) with mode
-0600, and serialises writers that follow the same convention with ``flock`` on ``<file>.lock``.
+The I/O part writes atomically (a temporary file in the same directory, fsync, rename), keeping
+the mode, owner and group of an existing file (a new one gets 0600). A rename gives the path a new
+file, so a file with other hard links is refused rather than left stale behind them. Writers that
+follow the same convention are serialised with ``flock`` on ``<file>.lock``, which is removed
+afterwards, whether the write succeeded or not.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +31,7 @@ import errno
 import fcntl
 import json
 import os
+import stat
 import tempfile
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
@@ -197,10 +201,24 @@ def _read_bytes(path, missing):
     return data
 
 
+def _refuse_hard_links(path):
+    try:
+        links = os.stat(path).st_nlink
+    except OSError:
+        return
+    if links > 1:
+        raise AuthFileError("%s has %d hard links; it is replaced atomically by a new file, which would leave "
+                            "the other links with the old content. Remove the other links (a symbolic link "
+                            "is followed and works), or point dest at a file of its own" % (path, links))
+
+
 def read(path):
-    """``(doc, records)``: the auth file's object (empty when missing) and its sidecar's records."""
+    """``(doc, records)``: the auth file's object (empty when missing) and its sidecar's records.
+    A file or sidecar with other hard links is refused here, before anything is minted."""
     if os.path.isdir(path):
         raise AuthFileError("%s is a directory; give the path of the file" % path)
+    for name in (path, sidecar_path(path)):
+        _refuse_hard_links(name)
     doc = parse(_read_bytes(path, b""), path)
     return doc, parse_sidecar(_read_bytes(sidecar_path(path), b""))
 
@@ -244,28 +262,72 @@ def make_parents(path):
                 raise AuthFileError("cannot create the directory %s: %s" % (directory, exc.strerror or exc))
 
 
+def _names(fd, name):
+    """Whether ``name`` is still the file open as ``fd``."""
+    try:
+        found = os.stat(name)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _lock(name):
+    """A descriptor holding an exclusive ``flock`` on the file ``name`` names now."""
+    while True:
+        try:
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as exc:
+            raise AuthFileError("cannot open the lock file %s: %s" % (name, exc.strerror or exc))
+        try:
+            _chown(fd, _owner(name))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # The holder before us removed the file we waited on: lock the one the name has now.
+            if _names(fd, name):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def locked(path):
     """Hold an exclusive ``flock`` on ``<path>.lock`` for the body: another writer that follows the
-    convention waits, so its read-merge-write and ours cannot interleave and drop an entry. The
-    lock file stays; removing it would let a waiter lock an unlinked file."""
+    convention waits, so its read-merge-write and ours cannot interleave and drop an entry.
+
+    The lock file is removed when the body ends, also when it fails, while the lock is still
+    held. The convention therefore includes one more step: after ``flock``, check that the path
+    still names the locked file, and start again if it does not."""
     name = lock_path(path)
+    fd = _lock(name)
     try:
-        fd = os.open(name, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    except OSError as exc:
-        raise AuthFileError("cannot open the lock file %s: %s" % (name, exc.strerror or exc))
-    try:
-        _chown(fd, _owner(name))
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        try:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+
+def _keep_group(fd, gid):
+    """As a user other than root, give ``fd`` the group ``gid`` of the file it replaces, which a
+    member of that group may do. Failing that, the write fails: under another group, a file with
+    group read access would be readable by other people."""
+    if os.geteuid() != 0 and os.fstat(fd).st_gid != gid:
+        os.fchown(fd, -1, gid)
 
 
 def write_atomic(path, data):
-    """Replace ``path`` with ``data`` so a reader sees the old or the new file, never a part."""
+    """Replace ``path`` with ``data`` so a reader sees the old or the new file, never a part. The
+    new file gets the mode, owner and group of the old one; a new file gets mode 0600."""
     directory = os.path.dirname(path) or "."
     owner = _owner(path)
+    try:
+        old = os.stat(path)
+    except OSError:
+        old = None
     try:
         fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     except OSError as exc:
@@ -274,8 +336,11 @@ def write_atomic(path, data):
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fchmod(handle.fileno(), FILE_MODE)
             _chown(handle.fileno(), owner)
+            if old is not None:
+                _keep_group(handle.fileno(), old.st_gid)
+            # After the owner: a change of owner may clear mode bits.
+            os.fchmod(handle.fileno(), stat.S_IMODE(old.st_mode) if old is not None else FILE_MODE)
             os.fsync(handle.fileno())
         os.rename(temp, path)
     except OSError as exc:

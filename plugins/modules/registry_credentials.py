@@ -21,8 +21,8 @@ description:
     they never reach the screen or a log. With O(return_secrets=false) only the registries, user
     names and expiry are returned, and no C(no_log) is needed.
   - With O(dest), also merges the logins into a Docker C(config.json) or Podman C(auth.json) file,
-    keeping everything else in it. The file is written atomically with mode C(0600), and only
-    when its content changes.
+    keeping everything else in it. The file is written atomically, and only when its content
+    changes. An existing file keeps its mode, owner and group; a new one gets mode C(0600).
   - With O(dest), short-lived tokens are minted again only when the one in the file expires within
     O(refresh_before); their expiry is kept beside the file in C(<dest>.regcred.json). A scheduled
     run then neither mints nor writes until a token is due.
@@ -63,9 +63,15 @@ options:
         C(0700).
       - An entry for the same registry, under any spelling of its name, is replaced. Other entries
         and keys (C(credHelpers), C(credsStore), C(proxies)) are kept.
-      - Writers are serialised through C(flock) on C(<dest>.lock); the expiry of each credential is
-        kept in C(<dest>.regcred.json), which holds no secret.
+      - Writers are serialised through C(flock) on C(<dest>.lock), which is removed at the end of
+        every run, also a failed one; the expiry of each credential is kept in
+        C(<dest>.regcred.json), which holds no secret.
+      - An existing file keeps its mode (also a read-only one such as C(0400)), owner and group. A
+        user other than root sets the group again, which a member of it may do; when that fails,
+        the task fails rather than give the file another group.
       - A symbolic link is followed, and the file it points to is replaced.
+      - A file or sidecar with other hard links is refused before anything is minted, because the atomic
+        rename would leave the other links with the old content.
       - Usually combined with O(return_secrets=false).
     type: path
   refresh_before:
@@ -89,7 +95,9 @@ notes:
     action plugin reads; C(no_target_syslog) does not stand in for it.
   - Docker and Podman write their auth files without a lock; an entry that C(docker login) writes in
     the moment between this module's last read and its rename can be lost. Runs of this module, and
-    other tools that take the C(flock) on C(<dest>.lock), never lose each other's entries.
+    other tools that take the C(flock) on C(<dest>.lock), never lose each other's entries. Since the
+    lock file is removed after each run, such a tool checks after C(flock) that C(<dest>.lock) is
+    still the file it locked, and locks the new one if not.
   - Run as root for another user's file (C(become)), the file keeps its owner, and a new file gets
     the owner of its directory.
   - Moto and other ECR emulators hand out tokens that have already expired; with O(dest) each run then

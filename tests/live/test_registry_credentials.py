@@ -114,6 +114,7 @@ def test_other_keys_survive_and_the_same_registry_is_replaced(env, tmp_path, des
         "HttpHeaders": {"X-Meta": "kept"},
     }
     dest.write_text(json.dumps(existing, indent=4))
+    dest.chmod(0o644)
     result = run(env, {"dest": str(dest), "return_secrets": False, "registries": [basic(env)]}, tmp_path, diff=True)
     assert result.result["changed"] is True, result.result
     after = json.loads(dest.read_text())
@@ -123,7 +124,7 @@ def test_other_keys_survive_and_the_same_registry_is_replaced(env, tmp_path, des
     assert after["auths"]["quay.io"] == existing["auths"]["quay.io"] and after["auths"]["ghcr.io"] == {}
     shown = result.result["diff"]["after"]["auths"][env["REGCRED_REGISTRY_BASIC"]]
     assert shown == {"username": env["REGCRED_REGISTRY_USER"], "credential": "changed", "expires_at": None}
-    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o644
 
 
 def test_rerun_with_the_same_credentials_does_not_rewrite(env, tmp_path, dest):
@@ -329,6 +330,11 @@ while not os.path.exists(stop):
     with open(path + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            if os.stat(path + ".lock").st_ino != os.fstat(lock.fileno()).st_ino:
+                continue  # the holder before removed this lock file: lock the current one
+        except FileNotFoundError:
+            continue
+        try:
             with open(path) as handle:
                 doc = json.load(handle)
         except FileNotFoundError:
@@ -424,3 +430,45 @@ def test_no_target_syslog_does_not_stand_in_for_no_log(env, tmp_path):
     result = run(env, {"registries": [basic(env)]}, tmp_path, verbosity=1, extra_env={"ANSIBLE_NO_TARGET_SYSLOG": "1"})
     assert result.failed and "no_log: true" in result.result["msg"]
     assert env["REGCRED_REGISTRY_PASSWORD"] not in result.stdout
+
+
+@pytest.mark.parametrize("mode", [0o400, 0o444, 0o640])
+def test_an_existing_file_keeps_its_mode_owner_and_group(env, tmp_path, dest, mode):
+    dest.parent.mkdir(parents=True)
+    dest.write_text('{"auths": {}}')
+    group = 1234 if mode == 0o640 else os.getegid()
+    os.chown(dest, os.geteuid(), group)
+    dest.chmod(mode)
+    result = run(env, {"dest": str(dest), "return_secrets": False, "registries": [basic(env)]}, tmp_path)
+    assert not result.failed and result.result["changed"] is True, result.result
+    assert login(dest, env["REGCRED_REGISTRY_BASIC"])[0] == env["REGCRED_REGISTRY_USER"]
+    info = dest.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (mode, os.geteuid(), group)
+    assert sorted(os.listdir(dest.parent)) == ["config.json", "config.json.regcred.json"]
+
+
+@pytest.mark.parametrize("linked", ["config.json", "config.json.regcred.json"])
+def test_a_hard_linked_file_is_refused_before_anything_is_written(env, tmp_path, dest, linked):
+    dest.parent.mkdir(parents=True)
+    dest.write_text('{"auths": {}}')
+    (dest.parent / "config.json.regcred.json").write_text('{"credentials": []}')
+    other = tmp_path / "other-name.json"
+    os.link(dest.parent / linked, other)
+    before = {p.name: p.read_bytes() for p in dest.parent.iterdir()}
+    result = run(env, {"dest": str(dest), "return_secrets": False, "registries": [basic(env)]}, tmp_path)
+    assert result.failed and "dest: " in result.result["msg"] and "2 hard links" in result.result["msg"], result.result
+    assert {p.name: p.read_bytes() for p in dest.parent.iterdir()} == before
+    assert os.stat(other).st_ino == os.stat(dest.parent / linked).st_ino
+
+
+def test_the_lock_file_is_removed_after_a_failure_inside_the_lock(env, tmp_path, dest):
+    """verify: the registry refuses the password after the lock is taken and the file read."""
+    dest.parent.mkdir(parents=True)
+    dest.write_text('{"auths": {}}')
+    result = run(env, {"dest": str(dest), "return_secrets": False, "verify": True,
+                       "registry_ca_path": env["REGCRED_REGISTRY_CA"],
+                       "registries": [basic(env, password="wrong-password-0123456789")]}, tmp_path)
+    assert result.failed and "verify:" in result.result["msg"], result.result
+    assert sorted(os.listdir(dest.parent)) == ["config.json"]
+    assert run(env, {"dest": str(dest), "return_secrets": False, "registries": [basic(env)]}, tmp_path).result["changed"]
+    assert sorted(os.listdir(dest.parent)) == ["config.json", "config.json.regcred.json"]

@@ -197,11 +197,41 @@ CASES = {
     "creds-dest-not-object": (CREDS, {}, "dest:", b"[]"),
     "creds-dest-auths-not-object": (CREDS, {}, "dest:", b'{"auths": []}'),
     "creds-dest-too-large": (CREDS, {}, "dest:", b" " * (4 * 1024 * 1024 + 1)),
+    "name-trailing-newline": (PULL, {"name": "regcred\n"}, "name:"),
+    "namespace-trailing-newline": (PULL, {"namespaces": ["ok", "team-a\n"]}, "namespaces[1]"),
+    "sa-secret-trailing-newline": (SA, {"secrets": ["regcred\n"]}, "secrets[0]"),
+    "gcr-server-user-info": (PULL, {"registries": [gcr(server="user@gcr.io")]}, "registries[0].server"),
+    "gcr-server-no-host": (PULL, {"registries": [gcr(server="https://")]}, "registries[0].server"),
+    "gcr-server-port-zero": (PULL, {"registries": [gcr(server="gcr.io:0")]}, "registries[0].server"),
+    "acr-server-bad-port": (PULL, {"registries": [acr(server="x.azurecr.io:99999")]}, "registries[0].server"),
+    "acr-server-scheme": (PULL, {"registries": [acr(server="https://x.azurecr.io")]}, "registries[0].server"),
+    "docker-config-servers-empty-port": (PULL, {"registries": [dict(config({"auths": {"x.io": {"auth": base64.b64encode(
+        b"u:p").decode()}}}), servers=["x.io", "x.io:"])]}, "registries[0].servers[1]"),
+    "ecr-with-server": (PULL, {"registries": [ecr(server="123456789012.dkr.ecr.eu-west-1.amazonaws.com")]},
+                        "registries[0].server"),
+    "creds-server-slash": (CREDS, {"registries": [basic(server="/")]}, "registries[0].server"),
+    "creds-gcr-server-query": (CREDS, {"registries": [gcr(server="gcr.io?x=1")]}, "registries[0].server"),
     "creds-verify-refused": (CREDS, {"verify": True, "registry_ca_path": "REGISTRY_CA", "registries": [basic(
         server="REGISTRY_BASIC", username="REGISTRY_USER", password="wrong-password-0123456789")]}, "verify:"),
     "creds-registry-ca-missing": (CREDS, {"verify": True, "registry_ca_path": "/nonexistent/ca.pem", "registries": [basic(
         server="REGISTRY_BASIC", username="REGISTRY_USER", password="wrong-password-0123456789")]}, "registry_ca_path"),
 }
+
+# ``server`` values that make a key no kubelet can use; each was written as a key before. Every
+# one is tried with provider basic here, and the providers' own cases above try some with the others.
+BAD_SERVERS = {
+    "https-only": "https://", "http-only": "http://", "user-info": "user@registry.example.com",
+    "user-password": "https://robot:robot-password-0123456789@registry.example.com", "port-only": ":5000",
+    "empty-port": "registry.example.com:", "slash": "/", "path-without-host": "/v2/app", "ftp": "ftp://x.example.com",
+    "upper-case-scheme": "HTTPS://registry.example.com", "port-zero": "registry.example.com:0", "big-port-only": ":99999",
+    "big-port": "registry.example.com:99999", "leading-zero-port": "registry.example.com:05000",
+    "query": "registry.example.com?x=1", "fragment": "#frag", "ipv6-without-brackets": "::1:5000",
+    "ipv6-without-port": "[::1]", "single-label": "registry", "upper-case-path": "registry.example.com/Org",
+    "hub-index-with-path": "index.docker.io/team", "underscore": "reg_istry.example.com",
+    "trailing-newline": "registry.example.com\n",
+}
+for _name, _server in BAD_SERVERS.items():
+    CASES["basic-server-" + _name] = (PULL, {"registries": [basic(server=_server)]}, "registries[0].server")
 
 
 def wrong_ca(tmp_path):
@@ -253,9 +283,8 @@ def arguments(module, over):
 
 
 def snapshot(directory):
-    """Every file under ``directory`` and its bytes, but the lock file, which stays by design."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock")}
+    """Every file under ``directory`` and its bytes: a lock file left behind shows too."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def assert_refused(run, text, secrets, audit, namespace=None):

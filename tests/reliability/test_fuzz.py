@@ -6,6 +6,9 @@
 - keyring: ``parse_image``, ``index_key``, ``key_matches`` and ``lookup`` never crash on arbitrary
   strings; a valid image's own registry (plain, with a scheme, with ``/v2/``, with its repository
   as a path) is always offered for it; printing a parsed image and parsing it again is stable.
+- server: every ``server`` that the checker accepts makes a key that the kubelet's matcher
+  (``keyring.lookup``, case-sensitive as in the kubelet) offers for some image; every one it
+  refuses gets a reason.
 - duration: ``parse_duration`` returns a timedelta >= 0 or raises ValueError; valid durations
   round-trip.
 
@@ -20,12 +23,13 @@ not a string, and ``parse_duration("²")`` raised a ValueError that did not name
 import base64
 import datetime
 import json
+import re
 import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig, duration, keyring
+from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig, duration, keyring, server
 
 CI = settings(max_examples=300, derandomize=True, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -99,6 +103,36 @@ MERGE_ENTRIES = st.dictionaries(MERGE_KEYS, st.builds(dockerconfig.entry, st.tex
 MERGE_IMAGES = images() | st.sampled_from(["nginx", "library/nginx", "docker.io/org/app", "index.docker.io/org/app",
                                            "quay.io/org/app", "quay.io/library/x", "127.0.0.1:5000/app",
                                            "registry-1.docker.io/org/app", "localhost/app"])
+
+# Servers near the valid ones: each part drawn from valid and invalid spellings.
+SERVER_PARTS = st.tuples(
+    st.sampled_from(["", "https://", "http://", "HTTPS://", "Http://", "ftp://", "://", "https:/"]),
+    st.sampled_from(["", "", "", "user@", "user:pw@", "@"]),
+    HOSTS | st.lists(DOMAIN_LABEL | st.sampled_from(["*", "*x", "a*b", "-a", "a_b", ""]), min_size=1, max_size=4).map(".".join)
+    | st.sampled_from(["", "::1", "[::1", "[::1]", "[fe80::1%eth0]", "[::ffff:1.2.3.4]", "localhost", "index.docker.io"]),
+    st.sampled_from(["", ":", ":0", ":5000", ":05000", ":65535", ":65536", ":99999", ":5o00", ":5000:1"]),
+    st.lists(PATH_COMPONENT | st.sampled_from(["", "v1", "v2", "Org", "a.", "a-", "a__", "a___", "%2F"]),
+             max_size=3).map(lambda parts: "/".join([""] + parts) if parts else "")
+    | st.sampled_from(["", "/", "/v1/", "/v2/", "/v1//", "/v2/org"]),
+    st.sampled_from(["", "", "", "?x=1", "#frag", " ", "\n"]),
+).map("".join)
+
+
+def witness(key):
+    """An image that an accepted key must match: its host with globs filled in, and its path
+    completed to a repository name (two components for Docker Hub, which adds library/)."""
+    authority, slash, path = re.sub(r"\Ahttps?://", "", key).partition("/")
+    path = slash + path
+    if path.startswith(("/v1/", "/v2/")):
+        path = path[3:]
+    repository = path[1:]
+    if not repository or repository[-1] in "/._-":
+        repository += "a"
+    host = authority.replace("*", "x")
+    if host.lower() in ("docker.io", "index.docker.io") and "/" not in repository:
+        repository += "/a"
+    return "%s/%s" % (host, repository)
+
 
 DURATION_PARTS = st.lists(st.tuples(st.sampled_from("dhms"), st.integers(0, 400)), min_size=1, max_size=5)
 UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -231,6 +265,15 @@ def prop_keyring_own_registry(text, other):
     assert keyring.parse_image(printed) == ref
 
 
+def prop_server_accepted_is_matched(text):
+    found = server.problem(text)
+    if found is not None:
+        assert isinstance(found, str) and found
+        return
+    image = keyring.parse_image(witness(text))
+    assert keyring.lookup([(text, "own")], image, ignore_case=False) == [(text, "own")], (text, image)
+
+
 def prop_duration_arbitrary(value):
     try:
         result = duration.parse_duration(value, "refresh_before")
@@ -278,6 +321,8 @@ PROPERTIES = [
     ("merge_document_keeps_matches", prop_merge_document_keeps_matches, (MERGE_ENTRIES, MERGE_ENTRIES, MERGE_IMAGES)),
     ("keyring_arbitrary", prop_keyring_arbitrary, (st.text(max_size=80) | images(), st.text(max_size=40) | SERVER_KEYS)),
     ("keyring_own_registry", prop_keyring_own_registry, (images(), SERVER_KEYS)),
+    ("server_accepted_is_matched", prop_server_accepted_is_matched,
+     (SERVER_PARTS | SERVER_KEYS | st.text(alphabet=string.printable, max_size=30),)),
     ("duration_arbitrary", prop_duration_arbitrary,
      (st.text(max_size=30) | st.integers() | st.floats() | st.booleans() | st.none() | DURATION_PARTS.map(
          lambda p: "".join("%d%s" % (n, u) for u, n in p)),)),
@@ -302,6 +347,7 @@ test_merge = ci_test("merge")
 test_merge_document_keeps_matches = ci_test("merge_document_keeps_matches")
 test_keyring_arbitrary = ci_test("keyring_arbitrary")
 test_keyring_own_registry = ci_test("keyring_own_registry")
+test_server_accepted_is_matched = ci_test("server_accepted_is_matched")
 test_duration_arbitrary = ci_test("duration_arbitrary")
 test_duration_error_message = ci_test("duration_error_message")
 test_duration_round_trip = ci_test("duration_round_trip")

@@ -13,12 +13,14 @@ import re
 
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError, token_expiry
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
+from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
 # The user name ACR expects with a refresh token.
 _REFRESH_USERNAME = "00000000-0000-0000-0000-000000000000"
 _AUTHS = ("service_principal", "token_exchange")
 _DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 _SCOPE = "https://management.azure.com/.default"
+# The server is also the address of the token exchange: a host and port, no scheme or path.
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
 # A GUID or a domain such as contoso.onmicrosoft.com; it becomes a path segment of the token URL.
 _TENANT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -51,6 +53,7 @@ def validate(entry, field):
         raise ProviderError(field + ".auth", "must be one of %s for provider acr" % ", ".join(_AUTHS))
     exchange = entry["auth"] == "token_exchange"
     require(entry, field, ["client_id", "client_secret"] + (["tenant_id"] if exchange else []))
+    check_server(entry["server"], field + ".server")
     if not _HOST.fullmatch(entry["server"]):
         raise ProviderError(field + ".server", "%r is not a registry host name such as myregistry.azurecr.io"
                             % entry["server"])

@@ -11,6 +11,7 @@ import json
 
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import DockerConfigError, parse
+from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
 MAX_BYTES = 4 * 1024 * 1024  # a config.json is a few KiB; refuse to slurp anything huge
 
@@ -51,6 +52,8 @@ def _entries(entry, field):
 
 
 def validate(entry, field):
+    for index, server in enumerate(entry.get("servers") or []):
+        check_server(server, "%s.servers[%d]" % (field, index))
     _entries(entry, field)
 
 

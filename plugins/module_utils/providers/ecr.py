@@ -14,6 +14,7 @@ import re
 
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
+from ansible_collections.regcred.k8s.plugins.module_utils.server import problem as server_problem
 
 
 # botocore's own rule for region names; checking it here fails before any credential lookup.
@@ -31,6 +32,9 @@ _CREDENTIAL_CODES = frozenset([
 
 def validate(entry, field):
     require(entry, field, ["region"])
+    if entry.get("server") is not None:
+        raise ProviderError(field + ".server", "must be left out for provider ecr, which writes the registries "
+                                               "ECR names in its answer; choose them with registry_ids")
     if not _REGION.fullmatch(entry["region"]):
         raise ProviderError(field + ".region", "%r is not an AWS region name" % entry["region"])
     for index, registry_id in enumerate(entry.get("registry_ids") or []):
@@ -118,6 +122,9 @@ def _assume_role(session, entry, field, client_options):
 
 def _credential(data, field):
     server = data["proxyEndpoint"].split("://", 1)[-1].rstrip("/")
+    found = server_problem(server)
+    if found:
+        raise ProviderError(field, "ECR named a registry that no kubelet can use, %r: %s" % (server, found))
     try:
         username, sep, password = base64.b64decode(data["authorizationToken"]).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):

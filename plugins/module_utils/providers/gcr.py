@@ -15,6 +15,7 @@ import json
 
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
+from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
 # Required by the contract per module; only access_token credentials carry an expiry, json_key
 # credentials have expires_at=None, which callers treat as never expiring.
@@ -76,6 +77,7 @@ def _key(entry, field):
 
 def validate(entry, field):
     require(entry, field, ["server", "auth"])
+    check_server(entry["server"], field + ".server")
     if entry["auth"] not in _AUTHS:
         raise ProviderError(field + ".auth", "must be one of %s for provider gcr" % ", ".join(_AUTHS))
     if entry.get("service_account_key_file") is not None and entry.get("service_account_key") is not None:

@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import DOCKER_HUB_KEY
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
+from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
 
 def _server(entry):
@@ -23,9 +24,8 @@ def validate(entry, field):
                                                "always writes the key %s" % DOCKER_HUB_KEY)
     if ":" in entry["username"]:
         raise ProviderError(field + ".username", "must not contain ':'")
-    server = _server(entry)
-    if any(c.isspace() for c in server):
-        raise ProviderError(field + ".server", "must not contain white space")
+    if entry["provider"] == "basic":
+        check_server(entry["server"], field + ".server")
 
 
 def mints_token(entry):  # pylint: disable=unused-argument

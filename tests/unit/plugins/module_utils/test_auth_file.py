@@ -4,6 +4,7 @@ import json
 import multiprocessing
 import os
 import stat
+import threading
 import time
 
 import pytest
@@ -164,14 +165,29 @@ def test_sidecar_round_trip_holds_no_secret():
 
 
 # I/O --------------------------------------------------------------------------------------------
-def test_write_atomic_mode_content_and_no_temp_left(tmp_path):
+@pytest.mark.parametrize("mode", [0o400, 0o444, 0o640, 0o644, 0o600])
+def test_write_atomic_keeps_the_mode_and_leaves_no_temp(tmp_path, mode):
     target = tmp_path / "config.json"
     target.write_text("{}")
-    target.chmod(0o644)
+    target.chmod(mode)
     af.write_atomic(str(target), b'{"auths": {}}')
     assert target.read_bytes() == b'{"auths": {}}'
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.stat().st_mode) == mode
     assert os.listdir(tmp_path) == ["config.json"]
+
+
+def test_write_atomic_new_file_is_0600(tmp_path):
+    target = tmp_path / "config.json"
+    af.write_atomic(str(target), b"{}")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("linked", ["config.json", "config.json.regcred.json"])
+def test_read_refuses_a_hard_linked_file_or_sidecar(tmp_path, linked):
+    (tmp_path / linked).write_text("{}")
+    os.link(str(tmp_path / linked), str(tmp_path / "other"))
+    with pytest.raises(af.AuthFileError, match="^dest: .*%s has 2 hard links" % linked):
+        af.read(str(tmp_path / "config.json"))
 
 
 def test_write_atomic_failure_names_dest_and_keeps_the_old_file(tmp_path):
@@ -215,4 +231,34 @@ def test_locked_excludes_another_process(tmp_path):
     finally:
         holder.join(10)
     assert waited > 0.5
-    assert os.path.exists(af.lock_path(path))
+    assert not os.path.exists(af.lock_path(path))
+
+
+def test_lock_file_is_removed_after_a_failure(tmp_path):
+    path = str(tmp_path / "config.json")
+    with pytest.raises(RuntimeError):
+        with af.locked(path):
+            assert os.path.exists(af.lock_path(path))
+            raise RuntimeError("mint failed")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_waiter_on_a_removed_lock_file_locks_the_new_one(tmp_path):
+    """Three in a row: the second waits on the first's file, which is removed; meanwhile the
+    third creates a new one. The second must not hold a lock beside the third. (A thread, not a
+    process: a forked child would inherit the first's descriptor and keep its lock.)"""
+    path = str(tmp_path / "config.json")
+    first = af._lock(af.lock_path(path))  # pylint: disable=protected-access
+    ready = threading.Event()
+    second = threading.Thread(target=_hold, args=(path, ready, 0.1))
+    second.start()
+    try:
+        time.sleep(0.3)  # the second now waits on the first's file
+        os.unlink(af.lock_path(path))
+        with af.locked(path):  # the third takes a new file while the second still waits
+            os.close(first)  # releases the removed file: the second finds it stale
+            assert not ready.wait(0.5), "two holders at once"
+        assert ready.wait(10)
+    finally:
+        second.join(10)
+    assert not os.path.exists(af.lock_path(path))

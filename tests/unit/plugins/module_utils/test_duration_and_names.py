@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from hypothesis import given
@@ -97,3 +98,16 @@ def test_secret_size_is_that_of_the_apiserver():
 def test_parse_duration_accepts_only_ascii_digits(value):
     with pytest.raises(ValueError, match="^refresh_before: "):
         parse_duration(value, "refresh_before")
+
+
+@pytest.mark.parametrize("check,value,field", [
+    (check_dns_label, "team-a\n", "namespaces[0]"), (check_dns_subdomain, "regcred\n", "name"),
+    (check_dns_subdomain, "a.b\n", "secrets[0]")])
+def test_names_ending_in_a_newline_are_refused(check, value, field):
+    with pytest.raises(ValueError, match="^%s: " % re.escape(field)):
+        check(value, field)
+
+
+def test_metadata_key_ending_in_a_newline_is_refused():
+    with pytest.raises(ValueError, match="labels: 'team\\\\n' is not a valid key"):
+        check_metadata_keys({"team\n": "a"}, "labels")
