@@ -8,14 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import json
-
-from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import token_expiry as jwt_expiry
-
-LEGACY_KEY = ".dockercfg"
 
 
 def names(refs):
@@ -45,23 +39,6 @@ def pod_images(pod):
         for container in pod["spec"].get(kind) or []:
             found.setdefault(container.get("image") or "", []).append(container["name"])
     return list(found.items())
-
-
-def legacy_entries(secret):
-    """The entries of a kubernetes.io/dockercfg Secret: the auths map without its wrapper."""
-    field = "data[%s]" % LEGACY_KEY
-    data = (secret.get("data") or {}).get(LEGACY_KEY)
-    if not data:
-        return {}
-    try:
-        raw = base64.b64decode(data)
-    except (TypeError, ValueError):
-        raise dockerconfig.DockerConfigError(field, "is not base64")
-    try:
-        auths = json.loads(raw)
-    except ValueError as exc:
-        raise dockerconfig.DockerConfigError(field, "is not valid JSON (%s)" % exc)
-    return dockerconfig.parse({"auths": auths}, field)
 
 
 def expiry(secret, key, password):
@@ -95,6 +72,9 @@ def verdict(ref, report, none_offered):
     problems = [s["problem"] for s in secrets if s["problem"]]
     if not secrets:
         return none_offered
+    rejected = [s["problem"] for s in secrets if s.get("rejected")]
+    if rejected:
+        return "will not pull: " + rejected[0]
     if pull and pull["ok"]:
         return "will pull with Secret %s (key %s) — checked: digest %s" % (pull["secret"], pull["key"], pull["digest"])
     if pull:

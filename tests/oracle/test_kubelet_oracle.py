@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
 from ansible_collections.regcred.k8s.plugins.module_utils import kubelet_secret
+from ansible_collections.regcred.k8s.plugins.module_utils import registry
 from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import DockerConfigError
 
 CORPUS = Path(__file__).with_name("oracle_corpus.jsonl")
@@ -325,3 +326,29 @@ def test_legacy_dockercfg_secrets_are_read_as_the_kubelet_reads_them(oracle, cas
 def test_enough_cases_were_generated(oracle):
     assert generated["count"] >= MINIMUM, generated
     assert oracle.asked >= sum(EXAMPLES.values())
+
+
+# --- registry challenges -------------------------------------------------------------------------
+
+TOKEN68 = st.from_regex(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}", fullmatch=True)
+QUOTED = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=20).map(
+    lambda v: '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+@st.composite
+def challenge_header(draw):
+    """One WWW-Authenticate value as registries send it: a scheme and comma-separated parameters."""
+    scheme = draw(st.sampled_from(["Bearer", "bearer", "BASIC", "Basic", "Digest"]))
+    params = draw(st.lists(st.tuples(st.sampled_from(["realm", "Realm", "service", "scope", "error", "x"]),
+                                     st.one_of(TOKEN68, QUOTED.filter(lambda v: v != '""'))),
+                           max_size=4, unique_by=lambda p: p[0].lower()))
+    separator = draw(st.sampled_from([",", ", ", " ,"]))
+    return scheme + " " + separator.join("%s=%s" % pair for pair in params)
+
+
+@settings(RUN, max_examples=500)
+@given(challenge_header())
+def test_challenges_are_read_as_distribution_reads_them(oracle, header):
+    """registry.parse_challenge against distribution's registry/client/auth/challenge."""
+    expected = oracle.ask({"op": "challenge", "headers": [header]})["challenges"]
+    assert [registry.parse_challenge(header)] == [(c["scheme"], c["params"]) for c in expected], header
