@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import token_expiry as jwt_expiry
+from ansible_collections.regcred.k8s.plugins.module_utils.registry import MISSING_CODES
 
 
 def names(refs):
@@ -104,7 +105,7 @@ def refusal(ref, error, expired_at):
         if expired_at:
             return "token in Secret %s expired at %s (registry: %s)" % (error["secret"], expired_at, status)
         return "registry refused the credential from Secret %s: %s" % (error["secret"], status)
-    if error["status"] == 404:
+    if error["status"] == 404 and error["code"] in MISSING_CODES:
         return "registry has no image %s:%s (%s), asked with Secret %s" % (
             ref.repository, ref.reference, status, error["secret"])
     if error["status"] is None:

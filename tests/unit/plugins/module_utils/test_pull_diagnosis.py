@@ -67,5 +67,7 @@ def test_a_secret_the_kubelet_cannot_read_fails_every_pull_whatever_else_matches
 def test_refusal_for_missing_image_and_unreachable_registry():
     missing = {"secret": "s", "status": 404, "code": "MANIFEST_UNKNOWN", "message": "m"}
     assert diag.refusal(ref(), missing, None).startswith("registry has no image regcred/hello:v1 (HTTP 404 MANIFEST_UNKNOWN)")
+    html = {"secret": "s", "status": 404, "code": None, "message": "m (unknown)"}
+    assert diag.refusal(ref(), html, None) == "registry answered HTTP 404 with Secret s: m (unknown)"
     down = {"secret": "s", "status": None, "code": None, "message": "connection refused"}
     assert diag.refusal(ref(), down, None) == "could not ask the registry with Secret s: connection refused"
