@@ -16,9 +16,11 @@ description:
     O(service_account)), reports the pull Secrets that would be offered and where they come
     from, those that are missing, unreadable or of the wrong type, the registry keys that match
     the image in the order the kubelet tries them, and when each matching credential expires.
-  - Keys are matched as the kubelet matches them (C(pkg/credentialprovider/keyring.go)) - glob
-    labels such as C(*.gcr.io), ports, path prefixes such as C(quay.io/org), Docker Hub's
-    spellings, and most specific key first.
+  - Secrets are read and keys are matched as the kubelet reads and matches them
+    (C(pkg/credentialprovider)) - glob labels such as C(*.gcr.io), ports, path prefixes such as
+    C(quay.io/org), Docker Hub's spellings, and most specific key first; an C(auth) field replaces
+    C(username) and C(password), and a Secret the kubelet cannot read makes every pull of the pod
+    fail.
   - With O(check_pull), asks the registry for the image's manifest with each matching
     credential in turn, as the container runtime would, and reports the first that works (with
     the image digest) or each refusal with the registry's own status and error code.
@@ -79,7 +81,12 @@ notes:
     provider plugins such as the ECR, GCR or ACR ones, or the node's C(config.json)) are invisible
     here, so an image reported without a matching credential may still pull on such nodes.
   - Host names are compared case-insensitively. The kubelet compares them as written, so the
-    verdict says when a key matches only because of that.
+    verdict says when a key matches only because of that. This is the only difference from the
+    kubelet on purpose.
+  - With O(check_pull), the registry is followed as containerd follows it - an OAuth2 password
+    grant (POST) before the GET token request, and the challenge of the manifest request when
+    C(/v2/) needs no authentication. A 404 means that the image is missing only when it carries
+    a registry error code; otherwise whether the credential works is reported as unknown.
   - Reads cost one GET of the pod (with O(pod)), one of the ServiceAccount, one per Secret, and
     with O(pod) one LIST of the pod's events. When a Secret is missing, one LIST of Secret names
     (metadata only) across namespaces tells where it is, if the identity may list Secrets there.
