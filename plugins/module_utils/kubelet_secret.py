@@ -161,6 +161,11 @@ def _config_json(document):
     return auths
 
 
+def _config(document):
+    """DockerConfig, the whole of a legacy ``.dockercfg``."""
+    return _auths(document, None, "value of type credentialprovider.DockerConfig")
+
+
 def read(secret):
     """``(used, {key: Entry})`` for one Secret of a pod, as the kubelet reads it: ``used`` is False
     when the kubelet skips the Secret. Raises DockerConfigError, naming the data key, when the
@@ -169,8 +174,7 @@ def read(secret):
     if kind == JSON_TYPE and data.get(JSON_KEY):
         key, decode = JSON_KEY, _config_json
     elif kind == LEGACY_TYPE and data.get(LEGACY_KEY):
-        key, decode = LEGACY_KEY, lambda document: _auths(
-            document, None, "value of type credentialprovider.DockerConfig")
+        key, decode = LEGACY_KEY, _config
     else:
         return False, {}
     field = "data[%s]" % key

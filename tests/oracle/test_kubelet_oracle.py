@@ -77,8 +77,9 @@ def theirs(answer):
     secrets = [{"used": s["used"], "error": s["error"] is not None,
                 "entries": dict((k, [raw(e["username"]), raw(e["password"]), raw(e["email"])])
                                 for k, e in s["entries"].items())} for s in answer["secrets"] or []]
-    images = [{"repo": i["repo"], "matches": [[m["secret"], m["key"], raw(m["username"]), raw(m["password"])]
-                                             for m in i["matches"]]} for i in answer["images"] or []]
+    images = [{"repo": i["repo"],
+               "matches": [[m["secret"], m["key"], raw(m["username"]), raw(m["password"])] for m in i["matches"]]}
+              for i in answer["images"] or []]
     return {"error": answer["error"] is not None, "secrets": secrets, "images": images}
 
 
@@ -131,7 +132,7 @@ def image_and_keys(draw):
         repo[-1] + tag,
     ]))
     keys = []
-    for _ in range(draw(st.integers(1, 4))):
+    for unused_index in range(draw(st.integers(1, 4))):
         labels = host.split(".")
         if draw(st.booleans()) and len(labels) > 1:
             labels[draw(st.integers(0, len(labels) - 1))] = draw(GLOB)
@@ -214,7 +215,7 @@ KEY = st.one_of(
 
 @st.composite
 def auths_json(draw):
-    pairs = [(draw(KEY), draw(entry_json())) for _ in range(draw(st.integers(0, 3)))]
+    pairs = [(draw(KEY), draw(entry_json())) for unused_index in range(draw(st.integers(0, 3)))]
     return _obj(pairs)
 
 
@@ -248,7 +249,7 @@ def payload(draw):
 def pull_case(draw, legacy=False):
     image, keys = draw(image_and_keys())
     secrets = []
-    for _ in range(draw(st.integers(1, 3))):
+    for unused_index in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["kubernetes.io/dockerconfigjson"] * 6 + ["kubernetes.io/dockercfg", "Opaque"]))
         if legacy:
             kind = "kubernetes.io/dockercfg"
