@@ -1,6 +1,6 @@
 # Two commands for a new user:
 #   make demo   install what is needed, start the local environment, run playbooks/demo.yml
-#   make test   lint, sanity, unit, environment, live, reliability, integration and end-to-end (kubelet) tests
+#   make test   lint, sanity, unit, kubelet-oracle, environment, live, reliability, integration and end-to-end (kubelet) tests
 #   make bench  the benchmarks; writes docs/benchmarks.md and docs/benchmarks.png (not part of make test)
 VENV ?= .venv
 PYTHON ?= python3
@@ -11,7 +11,7 @@ LINT_STAMP := $(LINT_VENV)/.installed
 BENCH_VENV ?= .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: demo test bench deps venv lint-venv up down lint docs sanity units environment live reliability integration e2e changelog clean
+.PHONY: demo test bench deps venv lint-venv up down lint docs sanity units oracle environment live reliability integration e2e changelog clean
 
 demo: deps venv
 	scripts/localenv up
@@ -56,7 +56,7 @@ up: deps venv
 down:
 	scripts/localenv down
 
-sanity units environment live integration: deps venv
+sanity units oracle environment live integration: deps venv
 	scripts/test $@
 
 # A kubelet with containerd pulls the private test image with the collection's Secrets; starts the

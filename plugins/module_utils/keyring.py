@@ -7,12 +7,15 @@ Image names are parsed as the kubelet parses them (``ParseNormalizedNamed`` of
 github.com/distribution/reference) and keys are matched as in
 ``pkg/credentialprovider/keyring.go``:
 
-- a key gets ``https://`` when it has no scheme; a path starting with ``/v1/`` or ``/v2/`` loses
-  that prefix, and a path of ``/`` is dropped;
+- a key gets ``https://`` unless it starts with ``https://`` or ``http://`` in lower case (so
+  ``HTTPS://quay.io`` names the host ``HTTPS:`` and never matches); Go's url.Parse cuts it into
+  host and (unescaped) path, and a key it rejects is ignored; a path starting with ``/v1/`` or
+  ``/v2/`` loses that prefix, and a path of ``/`` is dropped;
 - a key matches an image when both hosts have the same number of dot-separated labels and each
-  label of the key glob-matches (``*.gcr.io`` matches ``eu.gcr.io``, not ``gcr.io`` nor
-  ``a.b.gcr.io``), the ports are equal (or both absent), and the key's path is a plain string
-  prefix of the image's path;
+  label of the key matches as a Go ``path/filepath.Match`` pattern (``*.gcr.io`` matches
+  ``eu.gcr.io``, not ``gcr.io`` nor ``a.b.gcr.io``; ``[^x]`` negates a class, ``[!x]`` does not),
+  the ports are equal (or both absent), and the key's path is a plain string prefix of the
+  image's path;
 - the keys of all Secrets form one index sorted in reverse lexical order, so ``quay.io/org``
   is tried before ``quay.io`` and ``eu.gcr.io`` before ``*.gcr.io``; a key held by several Secrets
   is tried once per Secret, in the pod's order;
@@ -30,8 +33,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
-import fnmatch
 import re
+
+from ansible_collections.regcred.k8s.plugins.module_utils import gostd
 
 DOCKER_HUB = "index.docker.io"
 # What distribution/reference calls Docker Hub; the kubelet matches keys against this name.
@@ -103,55 +107,55 @@ def parse_image(text, field="image"):
                     found.group("digest"))
 
 
-def _split_host_port(netloc):
-    """(host, port) as Go's net.SplitHostPort, which the kubelet uses; no port on any error."""
-    if netloc.startswith("["):
-        end = netloc.find("]")
-        if end > 0 and netloc[end + 1:end + 2] == ":" and ":" not in netloc[end + 2:]:
-            return netloc[1:end], netloc[end + 2:]
-        return netloc, ""
-    host, colon, port = netloc.rpartition(":")
-    if not colon or ":" in host or "[" in host or "]" in host:
-        return netloc, ""
-    return host, port
+def _raw(text):
+    return text.encode("utf-8", "surrogateescape")
 
 
-def _host_and_path(schemeless):
-    """(host, path) as Go's url.Parse("https://" + it) cuts them. Unlike urllib, it keeps glob
-    classes such as ``[a-z]`` in the host; like it, ``?`` and ``#`` end the path."""
-    authority, slash, path = schemeless.partition("#")[0].partition("?")[0].partition("/")
-    return authority.rpartition("@")[2], slash + path
+def _text(raw):
+    return raw.decode("utf-8", "surrogateescape")
 
 
-def _parts(schemeless):
-    """(host, port, path) of a key or a lookup name, as the kubelet's URLsMatch sees them."""
-    host, path = _host_and_path(schemeless)
-    return _split_host_port(host) + (path,)
+def _labels_and_port(host):
+    """The kubelet's SplitURL: host labels and port; no port when net.SplitHostPort fails."""
+    try:
+        host, port = gostd.split_host_port(host)
+    except gostd.GoError:
+        port = b""
+    return host.split(b"."), port
 
 
 def index_key(key):
-    """The form under which the kubelet files a ``.dockerconfigjson`` key, or None when the key
-    names no host (the kubelet then never matches it)."""
-    scheme = re.match(r"https?://", key, re.IGNORECASE)
-    host, path = _host_and_path(key[scheme.end():] if scheme else key)
-    if not host:
+    """The form under which the kubelet files a ``.dockerconfigjson`` key, or None when Go's
+    url.Parse rejects it (the kubelet then ignores the entry)."""
+    raw = _raw(key)
+    if not raw.startswith((b"https://", b"http://")):
+        raw = b"https://" + raw
+    try:
+        host, path = gostd.url_host_path(raw)
+    except gostd.GoError:
         return None
-    if path.startswith(("/v1/", "/v2/")):
+    if path.startswith((b"/v2/", b"/v1/")):
         path = path[3:]
-    return host + (path if path and path != "/" else "")
+    return _text(host + path if path and path != b"/" else host)
 
 
 def key_matches(indexed, image, ignore_case=True):
     """Whether an index_key() matches an ImageRef, by the kubelet's URLsMatch. ``ignore_case``
     compares host names case-insensitively, as DNS does; the kubelet compares them as written."""
-    key_host, key_port, key_path = _parts(indexed)
-    image_host, image_port, image_path = _parts(image.lookup_name)
+    try:
+        key_host, key_path = gostd.url_host_path(b"https://" + _raw(indexed))
+        image_host, image_path = gostd.url_host_path(b"https://" + _raw(image.lookup_name))
+    except gostd.GoError:
+        return False
     if ignore_case:
         key_host, image_host = key_host.lower(), image_host.lower()
-    key_labels, image_labels = key_host.split("."), image_host.split(".")
-    return (key_port == image_port and len(key_labels) == len(image_labels)
-            and image_path.startswith(key_path)
-            and all(fnmatch.fnmatchcase(label, pattern) for pattern, label in zip(key_labels, image_labels)))
+    (key_labels, key_port), (image_labels, image_port) = _labels_and_port(key_host), _labels_and_port(image_host)
+    if key_port != image_port or len(key_labels) != len(image_labels) or not image_path.startswith(key_path):
+        return False
+    try:
+        return all(gostd.filepath_match(pattern, label) for pattern, label in zip(key_labels, image_labels))
+    except gostd.GoError:
+        return False
 
 
 def _is_default_registry_match(lookup_name):
@@ -171,7 +175,7 @@ def lookup(entries, image, ignore_case=True):
         indexed = index_key(key)
         if indexed is not None:
             by_index.setdefault(indexed, []).append((key, item))
-    found = [pair for indexed in sorted(by_index, reverse=True) if key_matches(indexed, image, ignore_case)
+    found = [pair for indexed in sorted(by_index, key=_raw, reverse=True) if key_matches(indexed, image, ignore_case)
              for pair in by_index[indexed]]
     if found or not _is_default_registry_match(image.lookup_name):
         return found

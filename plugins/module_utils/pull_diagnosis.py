@@ -8,14 +8,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import json
-
-from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import token_expiry as jwt_expiry
-
-LEGACY_KEY = ".dockercfg"
+from ansible_collections.regcred.k8s.plugins.module_utils.registry import MISSING_CODES
 
 
 def names(refs):
@@ -45,23 +40,6 @@ def pod_images(pod):
         for container in pod["spec"].get(kind) or []:
             found.setdefault(container.get("image") or "", []).append(container["name"])
     return list(found.items())
-
-
-def legacy_entries(secret):
-    """The entries of a kubernetes.io/dockercfg Secret: the auths map without its wrapper."""
-    field = "data[%s]" % LEGACY_KEY
-    data = (secret.get("data") or {}).get(LEGACY_KEY)
-    if not data:
-        return {}
-    try:
-        raw = base64.b64decode(data)
-    except (TypeError, ValueError):
-        raise dockerconfig.DockerConfigError(field, "is not base64")
-    try:
-        auths = json.loads(raw)
-    except ValueError as exc:
-        raise dockerconfig.DockerConfigError(field, "is not valid JSON (%s)" % exc)
-    return dockerconfig.parse({"auths": auths}, field)
 
 
 def expiry(secret, key, password):
@@ -95,6 +73,9 @@ def verdict(ref, report, none_offered):
     problems = [s["problem"] for s in secrets if s["problem"]]
     if not secrets:
         return none_offered
+    rejected = [s["problem"] for s in secrets if s.get("rejected")]
+    if rejected:
+        return "will not pull: " + rejected[0]
     if pull and pull["ok"]:
         return "will pull with Secret %s (key %s) — checked: digest %s" % (pull["secret"], pull["key"], pull["digest"])
     if pull:
@@ -124,7 +105,7 @@ def refusal(ref, error, expired_at):
         if expired_at:
             return "token in Secret %s expired at %s (registry: %s)" % (error["secret"], expired_at, status)
         return "registry refused the credential from Secret %s: %s" % (error["secret"], status)
-    if error["status"] == 404:
+    if error["status"] == 404 and error["code"] in MISSING_CODES:
         return "registry has no image %s:%s (%s), asked with Secret %s" % (
             ref.repository, ref.reference, status, error["secret"])
     if error["status"] is None:

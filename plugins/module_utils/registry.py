@@ -3,10 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Docker Registry v2 authentication: prove that a credential works, and read manifest digests.
 
-The flow is the token spec's (https://distribution.github.io/distribution/spec/auth/token/):
-ask ``/v2/`` anonymously; a Basic challenge is answered with the credential itself, a Bearer
-challenge with a token that the realm issues for the credential (sent as Basic auth) and the
-requested scope. Registries are always spoken to over HTTPS.
+The flow is the token spec's (https://distribution.github.io/distribution/spec/auth/token/), as
+containerd follows it when the kubelet asks it to pull: ask ``/v2/`` anonymously; a Basic
+challenge is answered with the credential itself, a Bearer challenge with a token that the realm
+issues for the credential and the requested scope. The token is asked for first with the OAuth2
+password grant (a POST, https://distribution.github.io/distribution/spec/auth/oauth/) and, when
+the realm answers that with 400, 401, 404 or 405, with a GET and Basic auth. When ``/v2/``
+answers without authentication, the challenge comes from the 401 of the manifest request itself.
+Registries are always spoken to over HTTPS.
 
 No message, exception or repr made here contains a password, a token or an Authorization value:
 callers show them to users and Ansible logs them.
@@ -43,6 +47,14 @@ MANIFEST_MEDIA_TYPES = (
 # for the manifest of a tag nobody pushes can: a registry that lets us read answers 404, one that
 # does not answers 401/403. HEAD downloads nothing and does not count against Docker Hub's limits.
 PROBE_TAG = "regcred-k8s-pull-probe"
+# A 404 means "credential accepted, no such manifest" only with one of these registry error
+# codes in its body (distribution's spec, and NOT_FOUND of registries such as Harbor); a 404
+# without one, such as a proxy's HTML page, says nothing about the credential.
+MISSING_CODES = ("MANIFEST_UNKNOWN", "NAME_UNKNOWN", "NOT_FOUND")
+# What containerd sends as client_id in its OAuth2 password grant.
+OAUTH_CLIENT_ID = "regcred-k8s"
+# The POST answers with which containerd falls back to the GET token request.
+_GRANT_FALLBACK = (400, 401, 404, 405)
 # Error and token bodies are small; the bound keeps a misbehaving server from filling memory.
 _MAX_BODY = 1 << 20
 _MAX_TEXT = 200
@@ -199,6 +211,10 @@ def head_manifest(credential, context, repository, reference):
     session = _Session(credential, context)
     value = session.authorize(_pull_scope(path))[0]
     answer = session.manifest(path, reference, value)
+    if answer.status == 401 and value is None:
+        # /v2/ is anonymous but the manifest is not: answer the manifest's own challenge.
+        value = session.respond(answer, _pull_scope(path), check=False)[0]
+        answer = session.manifest(path, reference, value)
     if answer.status != 200:
         raise session.manifest_error(answer, path, reference)
     digest = answer.headers.get("Docker-Content-Digest")
@@ -228,12 +244,12 @@ class _Transport:
                 raise RegistryConnectionError("registry_ca_path: %s cannot be used as a CA file: %s"
                                               % (self.ca_path, exc.strerror or exc)) from None
 
-    def send(self, method, url, headers):
+    def send(self, method, url, headers, data=None):
         host = urlsplit(url).netloc
         try:
             # Authorization stays off redirects: they may lead to blob storage or a CDN on another
             # host. use_netrc=False keeps ~/.netrc logins out of the anonymous probe.
-            response = open_url(url, method=method, headers=headers, validate_certs=self.validate_certs,
+            response = open_url(url, data=data, method=method, headers=headers, validate_certs=self.validate_certs,
                                 ca_path=self.ca_path, timeout=self.timeout, use_netrc=False,
                                 unredirected_headers=["Authorization"])
             with response:
@@ -295,7 +311,12 @@ class _Session:
         if answer.status != 401:
             raise RegistryError("%s answered /v2/ with %s; is it a Docker registry?"
                                 % (self.host, self.detail(answer)), answer.status, self.code(answer))
-        challenges = [parse_challenge(header) for header in answer.headers.get_all("WWW-Authenticate") or []]
+        return self.respond(answer, scope)
+
+    def respond(self, challenged, scope, check=True):
+        """``(header value, label)`` that answers the challenge of a 401; with ``check``, shown to
+        work by asking ``/v2/`` with it."""
+        challenges = [parse_challenge(header) for header in challenged.headers.get_all("WWW-Authenticate") or []]
         scheme, params = next((c for c in challenges if c[0] in ("basic", "bearer")), ("", {}))
         if scheme == "basic":
             value, label, where = self.basic, "Basic auth", ""
@@ -305,9 +326,10 @@ class _Session:
         else:
             raise RegistryAuthError("%s asks for authentication without a Basic or Bearer challenge (%s)"
                                     % (self.host, self.clean(", ".join(c[0] for c in challenges)) or "none"), 401)
-        check = self.get(self.base + "/v2/", value)
-        if check.status != 200:
-            raise RegistryAuthError(self.refused(check, where), check.status, self.code(check))
+        if check:
+            proof = self.get(self.base + "/v2/", value)
+            if proof.status != 200:
+                raise RegistryAuthError(self.refused(proof, where), proof.status, self.code(proof))
         return value, label
 
     def token(self, params, scope):
@@ -317,10 +339,16 @@ class _Session:
         if parts.scheme != "https" or not parts.netloc:
             raise RegistryAuthError("%s names the token realm %r; the credential is sent only to an https:// realm"
                                     % (self.host, self.clean(realm)), 401)
-        query = urlencode([(k, v) for k, v in (("service", params.get("service")), ("scope", scope)) if v])
-        url = urlunsplit(parts._replace(query="&".join(q for q in (parts.query, query) if q)))
         endpoint = urlunsplit(parts._replace(query="", fragment=""))
-        answer = self.get(url, self.basic)
+        grant = [("grant_type", "password"), ("client_id", OAUTH_CLIENT_ID), ("username", self.credential.username),
+                 ("password", self.credential.password)]
+        grant += [(k, v) for k, v in (("service", params.get("service")), ("scope", scope)) if v]
+        answer = self.transport.send("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
+                                     urlencode(grant).encode("utf-8"))
+        if answer.status in _GRANT_FALLBACK:
+            query = urlencode([(k, v) for k, v in (("service", params.get("service")), ("scope", scope)) if v])
+            url = urlunsplit(parts._replace(query="&".join(q for q in (parts.query, query) if q)))
+            answer = self.get(url, self.basic)
         if answer.status != 200:
             raise RegistryAuthError(self.refused(answer, "from the token endpoint " + endpoint), answer.status,
                                     self.code(answer))
@@ -347,9 +375,9 @@ class _Session:
     def check_pull(self, path, credentials):
         answer = self.manifest(path, PROBE_TAG, credentials)
         code = self.code(answer)
-        if answer.status == 200 or (answer.status == 404 and code != "NAME_UNKNOWN"):
+        if answer.status == 200 or (answer.status == 404 and code in MISSING_CODES and code != "NAME_UNKNOWN"):
             return
-        if answer.status == 404:
+        if answer.status == 404 and code == "NAME_UNKNOWN":
             raise RegistryError("%s has no repository %s: %s" % (self.host, path, self.detail(answer)), 404, code)
         raise self.manifest_error(answer, path, PROBE_TAG)
 
@@ -358,6 +386,10 @@ class _Session:
         if answer.status in (401, 403):
             return RegistryAuthError("%s refused pull access to %s for user %s: %s" % (
                 self.host, path, self.credential.username, self.detail(answer)), answer.status, code)
+        if answer.status == 404 and code not in MISSING_CODES:
+            return RegistryError("%s answered HTTP 404 for the manifest of %s without a registry error (%s), so "
+                                 "whether the credential works is unknown; is a proxy in front of the registry?" % (
+                                     self.host, _image(path, reference), self.detail(answer)), 404, code)
         return RegistryError("%s %s %s: %s" % (
             self.host, "has no manifest" if answer.status == 404 else "could not send the manifest of",
             _image(path, reference), self.detail(answer)), answer.status, code)

@@ -16,9 +16,11 @@ description:
     O(service_account)), reports the pull Secrets that would be offered and where they come
     from, those that are missing, unreadable or of the wrong type, the registry keys that match
     the image in the order the kubelet tries them, and when each matching credential expires.
-  - Keys are matched as the kubelet matches them (C(pkg/credentialprovider/keyring.go)) - glob
-    labels such as C(*.gcr.io), ports, path prefixes such as C(quay.io/org), Docker Hub's
-    spellings, and most specific key first.
+  - Secrets are read and keys are matched as the kubelet reads and matches them
+    (C(pkg/credentialprovider)) - glob labels such as C(*.gcr.io), ports, path prefixes such as
+    C(quay.io/org), Docker Hub's spellings, and most specific key first; an C(auth) field replaces
+    C(username) and C(password), and a Secret the kubelet cannot read makes every pull of the pod
+    fail.
   - With O(check_pull), asks the registry for the image's manifest with each matching
     credential in turn, as the container runtime would, and reports the first that works (with
     the image digest) or each refusal with the registry's own status and error code.
@@ -79,7 +81,12 @@ notes:
     provider plugins such as the ECR, GCR or ACR ones, or the node's C(config.json)) are invisible
     here, so an image reported without a matching credential may still pull on such nodes.
   - Host names are compared case-insensitively. The kubelet compares them as written, so the
-    verdict says when a key matches only because of that.
+    verdict says when a key matches only because of that. This is the only difference from the
+    kubelet on purpose.
+  - With O(check_pull), the registry is followed as containerd follows it - an OAuth2 password
+    grant (POST) before the GET token request, and the challenge of the manifest request when
+    C(/v2/) needs no authentication. A 404 means that the image is missing only when it carries
+    a registry error code; otherwise whether the credential works is reported as unknown.
   - Reads cost one GET of the pod (with O(pod)), one of the ServiceAccount, one per Secret, and
     with O(pod) one LIST of the pod's events. When a Secret is missing, one LIST of Secret names
     (metadata only) across namespaces tells where it is, if the identity may list Secrets there.
@@ -198,6 +205,13 @@ images:
           description: Why the kubelet cannot use it, in one sentence, or null.
           type: str
           sample: Secret regcred has type Opaque, not kubernetes.io/dockerconfigjson
+        rejected:
+          description:
+            - Whether the kubelet fails to read this Secret (for example an C(auth) that is not
+              base64 of C(user:password), or a field of the wrong JSON type). The kubelet then
+              fails every image pull of the pod, whatever the other Secrets hold, and RV(images[].matches)
+              is empty.
+          type: bool
     matches:
       description: The credentials whose key matches the image, in the order the kubelet tries them.
       type: list
@@ -277,6 +291,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
+from ansible_collections.regcred.k8s.plugins.module_utils import kubelet_secret
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_diagnosis as diagnosis
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
@@ -289,7 +304,6 @@ from ansible_collections.regcred.k8s.plugins.module_utils.registry import Regist
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import METADATA_ONLY
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
-LEGACY_TYPE = "kubernetes.io/dockercfg"
 PULL_EVENT_REASONS = ("Failed", "InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret")
 MAX_EVENTS = 20
 MAX_NAMESPACES_SHOWN = 3
@@ -375,7 +389,8 @@ class Inspection:
         return "Secret %s is not in namespace %s (%s)" % (name, self.namespace, hint)
 
     def secret_report(self, name, source):
-        report = {"name": name, "source": source, "found": None, "type": None, "keys": [], "problem": None}
+        report = {"name": name, "source": source, "found": None, "type": None, "keys": [], "problem": None,
+                  "rejected": False}
         try:
             secret = self.get("secrets", name)
         except KubeError as exc:
@@ -391,16 +406,18 @@ class Inspection:
         else:
             report["type"] = secret.get("type") or "Opaque"
             try:
-                if report["type"] == ps.SECRET_TYPE:
-                    entries = ps.payload_entries(secret)
-                elif report["type"] == LEGACY_TYPE:
-                    entries = diagnosis.legacy_entries(secret)
-                else:
-                    report["problem"] = "Secret %s has type %s, not %s" % (name, report["type"], ps.SECRET_TYPE)
+                used, entries = kubelet_secret.read(secret)
             except dockerconfig.DockerConfigError as exc:
-                report["problem"] = "Secret %s is not a usable docker config: %s" % (name, exc)
-            if not entries and not report["problem"]:
-                report["problem"] = "Secret %s holds no registry credentials" % name
+                report["rejected"] = True
+                report["problem"] = "the kubelet cannot read Secret %s and so fails every pull of the pod: %s" % (name, exc)
+            else:
+                if report["type"] not in (kubelet_secret.JSON_TYPE, kubelet_secret.LEGACY_TYPE):
+                    report["problem"] = "Secret %s has type %s, not %s" % (name, report["type"], kubelet_secret.JSON_TYPE)
+                elif not used:
+                    report["problem"] = "Secret %s has no data under %s, so the kubelet skips it" % (
+                        name, kubelet_secret.JSON_KEY if report["type"] == kubelet_secret.JSON_TYPE else kubelet_secret.LEGACY_KEY)
+                elif not entries:
+                    report["problem"] = "Secret %s holds no registry credentials" % name
         report["keys"] = sorted(entries)
         self.loaded[name] = (secret, entries)
         return report
@@ -414,8 +431,8 @@ class Inspection:
         exact = set((key, item[0]) for key, item in keyring.lookup(offered, ref, ignore_case=False))
         result = []
         for key, (secret_name, entry) in found:
-            expires = diagnosis.expiry(self.loaded[secret_name][0], key, entry["password"])
-            result.append(({"secret": secret_name, "key": key, "username": entry["username"],
+            expires = diagnosis.expiry(self.loaded[secret_name][0], key, entry.password)
+            result.append(({"secret": secret_name, "key": key, "username": kubelet_secret.shown(entry.username),
                             "expires_at": ps.format_time(expires), "expired": bool(expires and expires <= self.now)},
                            entry))
         case_only = sorted(set(key for key, item in found if (key, item[0]) not in exact))
@@ -424,7 +441,7 @@ class Inspection:
     def check_pull(self, ref, matched):
         pull = {"ok": False, "secret": None, "key": None, "digest": None, "errors": []}
         for match, entry in matched:
-            credential = Credential(ref.registry, entry["username"], entry["password"])
+            credential = Credential(ref.registry, entry.username, entry.password)
             try:
                 digest = head_manifest(credential, self.context, ref.repository, ref.reference)
             except RegistryError as exc:
@@ -446,7 +463,8 @@ class Inspection:
             report["verdict"] = "%s; the kubelet reports InvalidImageName" % exc
             return report
         report.update(registry=ref.registry, repository=ref.repository, reference=ref.reference)
-        matched, case_only = self.matches(ref, secrets)
+        # A Secret the kubelet cannot read fails the pull before any key is looked up.
+        matched, case_only = ([], []) if any(s["rejected"] for s in secrets) else self.matches(ref, secrets)
         report["matches"] = [match for match, entry in matched]
         if self.params["check_pull"] and matched:
             report["pull"] = self.check_pull(ref, matched)

@@ -4,6 +4,10 @@ Kubernetes and etcd are built from the Go module proxy through the wrapper modul
 ``tests/harness/go/`` (their go.mod files pin the releases). Binaries are cached under
 ``~/.cache/regcred-k8s/<version>/`` (or ``$REGCRED_CACHE_DIR``) and rebuilt only when the
 pinned version changes. A cold build takes minutes, so it reports how far along it is.
+
+``kubelet-oracle`` (tests/harness/go/kubernetes/kubelet-oracle) is built from the same wrapper module,
+so it links the kubelet's ``pkg/credentialprovider`` of the pinned release; its cache key adds a
+hash of its source and of the module's go.mod and go.sum.
 """
 
 import hashlib
@@ -98,17 +102,43 @@ class Target:
         log(f"[build] {self.label}: done in {int(time.monotonic() - started)} s -> {self.dir}")
 
 
+def _source_hash(*paths):
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update((GO_DIR / path).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def oracle_target():
+    """The kubelet-oracle: the kubelet's Secret reading and key matching, for the tests."""
+    k8s = pinned_version("kubernetes", "k8s.io/kubernetes")
+    key = _source_hash("kubernetes/kubelet-oracle/main.go", "kubernetes/go.mod", "kubernetes/go.sum")
+    return Target("kubelet-oracle", "kubernetes", ["regcred.k8s/harness/kubernetes/kubelet-oracle"],
+                  f"kubelet-oracle-{k8s}-{key}")
+
+
+def oracle(log=print):
+    """The path of the kubelet-oracle binary, built first when it is missing."""
+    target = oracle_target()
+    target.build(log)
+    return target.path(target.packages[0])
+
+
 def targets(with_kubelet=False):
     k8s = pinned_version("kubernetes", "k8s.io/kubernetes")
     etcd = pinned_version("etcd", "go.etcd.io/etcd/server/v3")
-    hello = hashlib.sha256((GO_DIR / "hello" / "main.go").read_bytes()).hexdigest()[:12]
+    hello = _source_hash("hello/main.go")
     cmds = ["kube-apiserver", "kube-controller-manager", "kubectl"] + (["kubelet"] if with_kubelet else [])
-    return {
+    found = {
         "kubernetes": Target("kubernetes", "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in cmds],
                              k8s, _version_ldflags(k8s)),
         "etcd": Target("etcd", "etcd", ["."], f"etcd-{etcd}"),
         "hello": Target("test image binary", "hello", ["."], f"hello-{hello}", env={"CGO_ENABLED": "0"}),
     }
+    if with_kubelet:
+        # The full run (CI's --kubelet build and make test) also runs the oracle tests.
+        found["kubelet-oracle"] = oracle_target()
+    return found
 
 
 def ensure(with_kubelet=False, log=print):

@@ -2,6 +2,11 @@
 
 - ``registry-token``: the Docker Registry v2 Bearer token server behind the local
   ``docker-registry`` (GET with Basic credentials, and the OAuth2 POST that containerd tries first).
+  Its own ``/v2/`` is also a small registry whose API version check answers without
+  authentication while every manifest needs a token (as the distribution spec allows: a 200 on
+  ``/v2/`` only says the API is there), so that clients must take the challenge from the
+  manifest's 401. Repositories under ``html404/`` answer their manifests with an HTML 404 page,
+  as a proxy in front of a registry may.
 - ``google``: Google's OAuth2 token endpoint for service-account JWT assertions (the key file's
   ``token_uri`` points here). Plain HTTP on loopback, so google-auth needs no extra CA bundle.
 - ``azure``: the Azure AD client-credentials endpoint plus ACR's ``/oauth2/exchange``,
@@ -134,7 +139,63 @@ class RegistryTokenHandler(Handler):
         return secrets.compare_digest(user, cfg["username"]) and \
             secrets.compare_digest(password, cfg["password"])
 
+    # The anonymous-/v2/ registry ---------------------------------------------------------------
+    MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
+                                      "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest()},
+                           "layers": []}, sort_keys=True).encode()
+
+    def _may_pull(self, name):
+        """Whether the request's Bearer token, issued here, grants pull on ``name``."""
+        token = self.bearer()
+        if not token:
+            return False
+        try:
+            claims = jwt.decode(token, self.server.signing_key.public_key(), algorithms=["ES256"],
+                                audience=self.config["registry"]["service"])
+        except jwt.PyJWTError:
+            return False
+        return any(a.get("type") == "repository" and a.get("name") == name and "pull" in a.get("actions", [])
+                   for a in claims.get("access", []))
+
+    def _registry(self, with_body):
+        """``/v2/`` and ``/v2/NAME/manifests/REFERENCE`` (https://distribution.github.io/distribution/spec/api/)."""
+        path = self.route()
+        if path == "/v2":
+            return self.reply(200, {})
+        name, sep, reference = path[len("/v2/"):].rpartition("/manifests/")
+        if not sep:
+            return self.reply(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]})
+        if not self._may_pull(name):
+            challenge = 'Bearer realm="https://%s/token",service="%s",scope="repository:%s:pull"' % (
+                self.headers.get("Host"), self.config["registry"]["service"], name)
+            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+                              {"WWW-Authenticate": challenge})
+        if name.startswith("html404/"):
+            page = b"<html><head><title>404 Not Found</title></head><body>Not Found</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            return self.wfile.write(page if with_body else b"")
+        if reference != "v1":
+            return self.reply(404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        self.send_header("Content-Length", str(len(self.MANIFEST)))
+        self.send_header("Docker-Content-Digest", "sha256:" + hashlib.sha256(self.MANIFEST).hexdigest())
+        self.end_headers()
+        return self.wfile.write(self.MANIFEST if with_body else b"")
+
+    def do_HEAD(self):  # pylint: disable=invalid-name
+        if not self.route().startswith("/v2"):
+            return self.reply(404, {"error": "not found"})
+        return self._registry(with_body=False)
+
+    # The token endpoint -----------------------------------------------------------------------
     def do_GET(self):  # pylint: disable=invalid-name
+        if self.route().startswith("/v2"):
+            return self._registry(with_body=True)
         if self.route() != "/token":
             return self.reply(404, {"error": "not found"})
         creds = self.basic_auth()

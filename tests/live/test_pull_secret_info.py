@@ -91,7 +91,7 @@ def test_good_credentials_pull_from_both_registries(env, admin, namespace, tmp_p
                               "errors": []}
     assert (report["registry"], report["repository"], report["reference"]) == (host, "regcred/hello", "v1")
     assert report["secrets"] == [{"name": "regcred", "source": "service_account", "found": True,
-                                  "type": "kubernetes.io/dockerconfigjson", "problem": None,
+                                  "type": "kubernetes.io/dockerconfigjson", "problem": None, "rejected": False,
                                   "keys": sorted(env[key] for key in REGISTRIES.values())}]
     assert report["matches"] == [{"secret": "regcred", "key": host, "username": env["REGCRED_REGISTRY_USER"],
                                   "expires_at": None, "expired": False}]
@@ -236,8 +236,8 @@ def test_a_secret_of_the_wrong_type(env, admin, namespace, tmp_path):
     done = run(env, tmp_path, dict(checked(env, "basic"), namespace=namespace))
     [report] = done.result["images"]
     assert report["secrets"][0] == {"name": "regcred", "source": "service_account", "found": True, "type": "Opaque",
-                                    "keys": [], "problem": "Secret regcred has type Opaque, not "
-                                                           "kubernetes.io/dockerconfigjson"}
+                                    "keys": [], "rejected": False,
+                                    "problem": "Secret regcred has type Opaque, not kubernetes.io/dockerconfigjson"}
     assert report["verdict"] == "Secret regcred has type Opaque, not kubernetes.io/dockerconfigjson"
 
 

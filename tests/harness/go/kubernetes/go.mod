@@ -5,7 +5,10 @@ module regcred.k8s/harness/kubernetes
 
 go 1.24.0
 
-require k8s.io/kubernetes v1.34.4
+require (
+	github.com/docker/distribution v2.8.3+incompatible
+	k8s.io/kubernetes v1.34.4
+)
 
 require (
 	cel.dev/expr v0.24.0 // indirect

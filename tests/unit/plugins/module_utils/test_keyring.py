@@ -84,16 +84,25 @@ def test_invalid_images_name_the_field(text, why):
     ("index.docker.io", "index.docker.io"),
     ("docker.io", "docker.io"),
     ("http://quay.io/", "quay.io"),
-    ("HTTPS://quay.io", "quay.io"),
+    # the scheme prefix check is case-sensitive: this is host "HTTPS:" with path "//quay.io"
+    ("HTTPS://quay.io", "HTTPS://quay.io"),
     ("quay.io/v2/", "quay.io"),
     ("quay.io/v2/org", "quay.io/org"),
     ("quay.io/org/", "quay.io/org/"),
     ("127.0.0.1:5000", "127.0.0.1:5000"),
     ("https://user@reg.example.com/team", "reg.example.com/team"),
-    ("", None),
-    ("https://", None),
-    ("/path-only", None),
-    ("e[a-z].gcr.io", "e[a-z].gcr.io"),
+    # no host: filed all the same, and never matched
+    ("", ""),
+    ("https://", ""),
+    ("/path-only", "/path-only"),
+    ("quay.io/o%72g", "quay.io/org"),
+    # Go's url.Parse rejects these, so the kubelet ignores the entry
+    ("e[a-z].gcr.io", None),
+    ("q[^x]ay.io", None),
+    ("quay.io\\org", None),
+    ("quay.io/%zz", None),
+    ("[::1", None),
+    ("[1.2.3.4]:5000", None),
     ("quay.io/org?x#y", "quay.io/org"),
 ])
 def test_index_key(key, indexed):
@@ -112,7 +121,10 @@ MATCHES = [
     ("k8s.example.io/app", ["k8s.*"], []),
     ("registry.k8s.io/app", ["*.*.io"], ["*.*.io"]),
     ("app1.k8s.io/x", ["app*.k8s.io"], ["app*.k8s.io"]),
-    ("eu.gcr.io/p/app", ["e[a-z].gcr.io"], ["e[a-z].gcr.io"]),
+    ("eu.gcr.io/p/app", ["e[a-z].gcr.io"], []),  # Go's url.Parse rejects a '[' inside a host
+    ("qxay.io/app", ["q[!x]ay.io"], []),  # and so is any class in a host, [!x] and [^x] alike
+    ("quay.io/app", ["q[^x]ay.io"], []),
+    ("quay.io/app", ["HTTPS://quay.io"], []),
     # "?" starts the URL's query, for the kubelet too, so this key names the host "e"
     ("eu.gcr.io/p/app", ["e?.gcr.io"], []),
     # ports: equal, or both absent
@@ -149,7 +161,7 @@ MATCHES = [
     # upper case in hosts compares case-insensitively
     ("Quay.IO/org/app", ["quay.io"], ["quay.io"]),
     ("quay.io/org/app", ["QUAY.io"], ["QUAY.io"]),
-    ("nginx", ["HTTPS://Index.Docker.IO/v1/"], ["HTTPS://Index.Docker.IO/v1/"]),
+    ("nginx", ["https://Index.Docker.IO/v1/"], ["https://Index.Docker.IO/v1/"]),
     # order: reverse lexical, so longer paths and exact labels come before shorter and globs
     ("quay.io/org/app", ["quay.io", "quay.io/org", "quay.io/org/app"], ["quay.io/org/app", "quay.io/org", "quay.io"]),
     ("eu.gcr.io/p/app", ["*.gcr.io", "eu.gcr.io", "gcr.io"], ["eu.gcr.io", "*.gcr.io"]),

@@ -1,8 +1,4 @@
-import base64
 import datetime
-import json
-
-import pytest
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
@@ -35,13 +31,6 @@ def test_listed_by_creator_reads_managed_fields():
     assert diag.listed_by_creator(copied, {"imagePullSecrets": [{"name": "a"}]}) is False
 
 
-def test_legacy_dockercfg_entries_and_errors():
-    data = base64.b64encode(json.dumps({"quay.io": dockerconfig.entry("u", "p")}).encode()).decode()
-    assert diag.legacy_entries({"data": {".dockercfg": data}}) == {"quay.io": dockerconfig.entry("u", "p")}
-    with pytest.raises(dockerconfig.DockerConfigError, match="not valid JSON"):
-        diag.legacy_entries({"data": {".dockercfg": base64.b64encode(b"{").decode()}})
-
-
 def test_expiry_prefers_the_record_of_the_key():
     secret = ps.desired_secret("s", "ns", {"a.io": dockerconfig.entry("u", "p")}, [
         {"server": "a.io", "username": "u", "provider": "ecr", "source": "x", "expires_at": "2030-01-01T00:00:00Z"}], {}, {})
@@ -66,8 +55,19 @@ def test_verdicts_in_words():
     assert diag.verdict(ref(), report(matches=expired), "") == "token in Secret regcred expired at 2015-01-01T00:00:00Z"
 
 
+def test_a_secret_the_kubelet_cannot_read_fails_every_pull_whatever_else_matches():
+    secrets = [{"name": "good", "problem": None, "keys": ["127.0.0.1:5000"], "rejected": False},
+               {"name": "bad", "problem": "the kubelet cannot read Secret bad and so fails every pull of the pod: x",
+                "keys": [], "rejected": True}]
+    ok = {"ok": True, "secret": "good", "key": "127.0.0.1:5000", "digest": "sha256:ab"}
+    assert diag.verdict(ref(), report(pull=ok, secrets=secrets), "") == (
+        "will not pull: the kubelet cannot read Secret bad and so fails every pull of the pod: x")
+
+
 def test_refusal_for_missing_image_and_unreachable_registry():
     missing = {"secret": "s", "status": 404, "code": "MANIFEST_UNKNOWN", "message": "m"}
     assert diag.refusal(ref(), missing, None).startswith("registry has no image regcred/hello:v1 (HTTP 404 MANIFEST_UNKNOWN)")
+    html = {"secret": "s", "status": 404, "code": None, "message": "m (unknown)"}
+    assert diag.refusal(ref(), html, None) == "registry answered HTTP 404 with Secret s: m (unknown)"
     down = {"secret": "s", "status": None, "code": None, "message": "connection refused"}
     assert diag.refusal(ref(), down, None) == "could not ask the registry with Secret s: connection refused"

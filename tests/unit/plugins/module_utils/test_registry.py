@@ -150,13 +150,16 @@ class Script:
         self.routes = routes
         self.sent = []
         self.context = None
+        self.posted = None
 
     def __call__(self, context):
         self.context = context
         return self
 
-    def send(self, method, url, request_headers):
+    def send(self, method, url, request_headers, data=None):
         self.sent.append((method, url, dict(request_headers)))
+        if data is not None:
+            self.posted = data
         parts = urlsplit(url)
         key = (method, "%s://%s%s" % (parts.scheme, parts.netloc, parts.path))
         reply = self.routes[key]
@@ -211,7 +214,9 @@ def token_reply(body):
 
 @pytest.fixture(name="bearer_registry")
 def bearer_registry_fixture(monkeypatch):
+    # A realm without the OAuth2 POST (404), as GCR's: the GET request follows.
     return scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
+                                  ("POST", REALM): answer(404),
                                   ("GET", REALM): token_reply({"token": TOKEN, "expires_in": 300})})
 
 
@@ -229,11 +234,12 @@ def test_bearer_ok_with_scope(bearer_registry):
     result = registry.verify(credential(), MintContext(), repository="team/app")
     assert result == (True, 200, "%s accepted the credential for user alice (Bearer token) and granted "
                                  "pull access to team/app" % HOST)
-    method, url, sent = bearer_registry.sent[1]
+    assert bearer_registry.sent[1][:2] == ("POST", REALM)
+    method, url, sent = bearer_registry.sent[2]
     assert (method, url.split("?")[0], sent["Authorization"]) == ("GET", REALM, BASIC)
     assert parse_qs(urlsplit(url).query) == {"service": ["reg.example.com"], "scope": ["repository:team/app:pull"]}
-    assert bearer_registry.sent[2][2]["Authorization"] == "Bearer " + TOKEN
-    probe = bearer_registry.sent[3]
+    assert bearer_registry.sent[3][2]["Authorization"] == "Bearer " + TOKEN
+    probe = bearer_registry.sent[4]
     assert probe[0] == "HEAD" and probe[2]["Authorization"] == "Bearer " + TOKEN
     assert probe[2]["Accept"].split(", ") == list(registry.MANIFEST_MEDIA_TYPES)
 
@@ -241,7 +247,6 @@ def test_bearer_ok_with_scope(bearer_registry):
 @pytest.mark.parametrize("head, get", [
     (answer(200, b"", ("Docker-Content-Digest", DIGEST)), None),
     (answer(404), answer(404, {"errors": [{"code": "NOT_FOUND", "message": "artifact not found"}]})),
-    (answer(404), answer(404, b"")),
 ])
 def test_pull_probe_accepts_any_readable_answer(bearer_registry, head, get):
     url = BASE + "/v2/team/app/manifests/" + registry.PROBE_TAG
@@ -253,9 +258,66 @@ def test_pull_probe_accepts_any_readable_answer(bearer_registry, head, get):
 def test_bearer_access_token_and_realm_query(monkeypatch):
     anonymous = challenge('Bearer realm="https://auth.example.com/token?tenant=a"')
     script = scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(anonymous, "Bearer " + TOKEN),
+                                    ("POST", REALM): answer(405),
                                     ("GET", REALM): token_reply({"access_token": TOKEN})})
     assert registry.authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
-    assert parse_qs(urlsplit(script.sent[1][1]).query) == {"tenant": ["a"], "scope": ["repository:x:pull"]}
+    assert parse_qs(urlsplit(script.sent[2][1]).query) == {"tenant": ["a"], "scope": ["repository:x:pull"]}
+
+
+def test_the_oauth2_password_grant_is_tried_first(monkeypatch):
+    script = scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
+                                    ("POST", REALM): answer(200, {"access_token": TOKEN, "expires_in": 300})})
+    assert registry.authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
+    method, url, sent = script.sent[1]
+    assert (method, url, sent["Content-Type"], "Authorization" in sent) == (
+        "POST", REALM, "application/x-www-form-urlencoded", False)
+    assert [s[0] for s in script.sent] == ["GET", "POST", "GET"]
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 405])
+def test_the_get_token_request_follows_a_refused_grant(monkeypatch, status):
+    script = scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
+                                    ("POST", REALM): answer(status, {"error": "unsupported_grant_type"}),
+                                    ("GET", REALM): token_reply({"token": TOKEN})})
+    assert registry.authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
+    assert [s[0] for s in script.sent] == ["GET", "POST", "GET", "GET"]
+
+
+def test_a_failing_grant_endpoint_is_a_refusal(monkeypatch):
+    scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
+                           ("POST", REALM): answer(503, {"error": "unavailable"})})
+    error = failure(lambda: registry.authorization(credential(), MintContext(), "repository:x:pull"))
+    assert error.status == 503 and "token endpoint" in str(error)
+
+
+def test_an_anonymous_v2_leaves_the_challenge_to_the_manifest_request(monkeypatch):
+    url = BASE + "/v2/team/app/manifests/v1"
+
+    def manifest(request_headers):
+        if request_headers.get("Authorization") == "Bearer " + TOKEN:
+            return answer(200, b"", ("Docker-Content-Digest", DIGEST))
+        return challenge(BEARER_CHALLENGE, body=UNAUTHORIZED)
+
+    script = scripted(monkeypatch, {("GET", BASE + "/v2/"): answer(200, {}), ("HEAD", url): manifest,
+                                    ("POST", REALM): answer(200, {"access_token": TOKEN})})
+    assert registry.head_manifest(credential(), MintContext(), "team/app", "v1") == DIGEST
+    assert [s[0] for s in script.sent] == ["GET", "HEAD", "POST", "HEAD"]
+    assert parse_qs(script.posted.decode())["scope"] == ["repository:team/app:pull"]
+
+
+def test_an_html_404_leaves_the_credential_unknown(bearer_registry):
+    url = BASE + "/v2/team/app/manifests/v1"
+    bearer_registry.routes[("HEAD", url)] = answer(404)
+    bearer_registry.routes[("GET", url)] = answer(404, b"<html><body>Not Found</body></html>",
+                                                  ("Content-Type", "text/html"))
+    error = failure(lambda: registry.head_manifest(credential(), MintContext(), "team/app", "v1"))
+    assert (error.status, error.code) == (404, None)
+    assert "without a registry error" in str(error) and "unknown" in str(error)
+    probe = BASE + "/v2/team/app/manifests/" + registry.PROBE_TAG
+    bearer_registry.routes[("HEAD", probe)] = answer(404)
+    bearer_registry.routes[("GET", probe)] = answer(404, b"<html></html>")
+    result = registry.verify(credential(), MintContext(), "team/app")
+    assert result.ok is False and "unknown" in result.message
 
 
 def test_anonymous_registry(monkeypatch):
@@ -271,10 +333,11 @@ def test_docker_hub_bare_name_gets_library(monkeypatch):
     hub = "https://registry-1.docker.io"
     script = scripted(monkeypatch, {
         ("GET", hub + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
+        ("POST", REALM): answer(404),
         ("GET", REALM): token_reply({"token": TOKEN}),
         ("HEAD", hub + "/v2/library/nginx/manifests/1.27"): answer(200, b"", ("Docker-Content-Digest", DIGEST))})
     assert registry.head_manifest(credential("https://index.docker.io/v1/"), MintContext(), "nginx", "1.27") == DIGEST
-    assert parse_qs(urlsplit(script.sent[1][1]).query)["scope"] == ["repository:library/nginx:pull"]
+    assert parse_qs(urlsplit(script.sent[2][1]).query)["scope"] == ["repository:library/nginx:pull"]
 
 
 def test_head_manifest_by_digest(bearer_registry):
