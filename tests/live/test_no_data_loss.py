@@ -13,6 +13,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+import kubelet_oracle
 import testenv
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
 
@@ -99,7 +100,8 @@ def test_force_puts_the_previous_secret_back_when_the_create_is_refused(env, adm
         old = put_pull_secret(admin, namespace, json.dumps({"auths": {"old.example.com": {"auth": b64("u:old-pw")}}}).encode(),
                               immutable=True, metadata={"name": "regcred", "labels": {"team": "a"}})
     refuse_our_creates(namespace)
-    run = testenv.run_task(env, MODULE, {"name": "regcred", "namespace": namespace, "force": True,
+    # The Secret was made by someone else: adopt lets the module replace it at all.
+    run = testenv.run_task(env, MODULE, {"name": "regcred", "namespace": namespace, "force": True, "adopt": True,
                                          "registries": [basic(env)]}, tmp_path)
     assert run.failed, run.result
     reason = run.result["namespaces"][namespace]["reason"]
@@ -151,7 +153,7 @@ def test_merge_keeps_unmanaged_entries_and_top_level_keys_exactly(env, admin, ma
         "credsStore": "desktop", "HttpHeaders": {"User-Agent": "kept/1.0"}, "psFormat": "table {{.ID}}",
     }
     put_pull_secret(admin, namespace, json.dumps(existing, indent=2).encode())
-    args = {"name": "regcred", "namespace": namespace, "merge": True, "registries": [basic(env)]}
+    args = {"name": "regcred", "namespace": namespace, "merge": True, "adopt": True, "registries": [basic(env)]}
     run = testenv.run_task(env, MODULE, args, tmp_path)
     assert run.result["namespaces"][namespace]["result"] == "updated", run.result
     merged = json.loads(payload(admin, namespace))
@@ -175,15 +177,28 @@ def test_merge_keeps_the_docker_hub_key_the_kubelet_matches(env, admin, make_nam
     namespace = make_namespace("hub")
     put_pull_secret(admin, namespace, json.dumps({"auths": {"https://index.docker.io/v1/": {
         "username": "hub-user", "password": "hub-pw", "auth": b64("hub-user:hub-pw")}}}).encode())
-    run = testenv.run_task(env, MODULE, {"name": "regcred", "namespace": namespace, "merge": True, "registries": [
-        {"provider": "basic", "server": "registry-1.docker.io", "username": "mirror", "password": "mirror-pw-0123"}]},
-        tmp_path)
+    run = testenv.run_task(env, MODULE, {"name": "regcred", "namespace": namespace, "merge": True, "adopt": True,
+                                         "registries": [{"provider": "basic", "server": "registry-1.docker.io",
+                                                         "username": "mirror", "password": "mirror-pw-0123"}]},
+                           tmp_path)
     assert run.result["namespaces"][namespace]["result"] == "updated", run.result
     auths = json.loads(payload(admin, namespace))["auths"]
     assert set(auths) == {"https://index.docker.io/v1/", "registry-1.docker.io"}
     offered = keyring.lookup(list(auths.items()), keyring.parse_image("nginx:1.27"), ignore_case=False)
     assert [pair[0] for pair in offered] == ["https://index.docker.io/v1/"]
     assert base64.b64decode(offered[0][1]["auth"]) == b"hub-user:hub-pw"
+    # The same Secret, read back from the apiserver, through the kubelet's own code.
+    stored = admin.read_namespaced_secret("regcred", namespace)
+    oracle = kubelet_oracle.started()
+    try:
+        answer = oracle.ask({"op": "pull", "images": ["nginx:1.27", "docker.io/org/app"],
+                             "secrets": [{"type": stored.type, "data": stored.data}]})
+    finally:
+        oracle.stop()
+    assert answer["error"] is None and answer["secrets"][0]["used"], answer
+    for image in answer["images"]:
+        assert [(m["key"], base64.b64decode(m["username"])) for m in image["matches"]] == \
+            [("https://index.docker.io/v1/", b"hub-user")], image
 
 
 def test_from_secret_is_a_byte_for_byte_copy_and_a_rerun_writes_nothing(env, admin, make_namespace, tmp_path):
