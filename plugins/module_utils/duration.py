@@ -42,3 +42,10 @@ def parse_duration(value, field):
     if seconds > MAX_SECONDS:
         raise ValueError("%s: must be at most %d days" % (field, MAX_SECONDS // 86400))
     return datetime.timedelta(seconds=seconds)
+
+
+def check_timeout(value, field):
+    """A timeout option in seconds: more than 0 and at most an hour; ValueError naming ``field``."""
+    if not 0 < value <= 3600:
+        raise ValueError("%s: must be more than 0 and at most 3600 seconds, not %s" % (field, value))
+    return value

@@ -28,6 +28,7 @@ import tempfile
 from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.regcred.k8s.plugins.module_utils.duration import check_timeout
 
 try:
     import urllib3
@@ -238,11 +239,7 @@ def connection(params):
 def request_timeout(params):
     """Seconds for each connect and each wait for an answer (request_timeout)."""
     value = params.get("request_timeout")
-    if value is None:
-        return DEFAULT_REQUEST_TIMEOUT
-    if not 0 < value <= 3600:
-        raise ValueError("request_timeout: must be more than 0 and at most 3600 seconds, not %s" % value)
-    return value
+    return DEFAULT_REQUEST_TIMEOUT if value is None else check_timeout(value, "request_timeout")
 
 
 def _load_client_certificate(context, conn):

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import ssl
 
+from ansible_collections.regcred.k8s.plugins.module_utils.duration import check_timeout
 from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import NAMES
 
 REGISTRY_OPTIONS = dict(
@@ -57,9 +58,8 @@ def check_registry_tls(params):
     """ValueError unless registry_timeout is in range and registry_ca_path, when set, is a CA
     file: checked up front, because a run that contacts no registry would otherwise accept a
     wrong value until the day one does."""
-    timeout = params.get("registry_timeout")
-    if timeout is not None and not 0 < timeout <= 3600:
-        raise ValueError("registry_timeout: must be more than 0 and at most 3600 seconds, not %s" % timeout)
+    if params.get("registry_timeout") is not None:
+        check_timeout(params["registry_timeout"], "registry_timeout")
     path = params.get("registry_ca_path")
     if path:
         try:

@@ -340,13 +340,13 @@ class _Session:
             raise RegistryAuthError("%s names the token realm %r; the credential is sent only to an https:// realm"
                                     % (self.host, self.clean(realm)), 401)
         endpoint = urlunsplit(parts._replace(query="", fragment=""))
+        wanted = [(k, v) for k, v in (("service", params.get("service")), ("scope", scope)) if v]
         grant = [("grant_type", "password"), ("client_id", OAUTH_CLIENT_ID), ("username", self.credential.username),
-                 ("password", self.credential.password)]
-        grant += [(k, v) for k, v in (("service", params.get("service")), ("scope", scope)) if v]
+                 ("password", self.credential.password)] + wanted
         answer = self.transport.send("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
                                      urlencode(grant).encode("utf-8"))
         if answer.status in _GRANT_FALLBACK:
-            query = urlencode([(k, v) for k, v in (("service", params.get("service")), ("scope", scope)) if v])
+            query = urlencode(wanted)
             url = urlunsplit(parts._replace(query="&".join(q for q in (parts.query, query) if q)))
             answer = self.get(url, self.basic)
         if answer.status != 200:
