@@ -13,34 +13,25 @@ __metaclass__ = type
 import ssl
 
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import check_timeout
-from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import NAMES
+from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import PROVIDERS
 
-REGISTRY_OPTIONS = dict(
-    provider=dict(type="str", required=True, choices=list(NAMES)),
-    server=dict(type="str"),
-    username=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    email=dict(type="str"),
-    path=dict(type="path"),
-    content=dict(type="raw", no_log=True),
-    servers=dict(type="list", elements="str"),
-    region=dict(type="str"),
-    registry_ids=dict(type="list", elements="str"),
-    profile=dict(type="str"),
-    access_key=dict(type="str", no_log=False),
-    secret_key=dict(type="str", no_log=True),
-    session_token=dict(type="str", no_log=True),
-    assume_role_arn=dict(type="str"),
-    endpoint_url=dict(type="str"),
-    auth=dict(type="str", choices=["json_key", "json_key_base64", "access_token",
-                                   "service_principal", "token_exchange"]),
-    service_account_key_file=dict(type="path"),
-    service_account_key=dict(type="raw", no_log=True),
-    tenant_id=dict(type="str"),
-    client_id=dict(type="str"),
-    client_secret=dict(type="str", no_log=True),
-    authority_host=dict(type="str"),
-)
+
+def merged_options(providers):
+    """One argument spec for a ``registries`` entry from every provider's ``OPTIONS``. An option two
+    providers share (``server``, ``auth``) must be declared alike but for its ``choices``, which add
+    up; each provider's ``validate`` checks the choices that are its own."""
+    merged = {"provider": dict(type="str", required=True, choices=sorted(providers))}
+    for name in sorted(providers):
+        for option, spec in providers[name].OPTIONS.items():
+            known = merged.setdefault(option, dict(spec))
+            if dict(known, choices=None) != dict(spec, choices=None):
+                raise AssertionError("providers declare the option %r differently" % option)
+            if "choices" in spec:
+                known["choices"] = sorted(set(known["choices"]) | set(spec["choices"]))
+    return merged
+
+
+REGISTRY_OPTIONS = merged_options(PROVIDERS)
 
 # Documented in the doc fragment regcred.k8s.registry_tls.
 REGISTRY_TLS_ARG_SPEC = dict(

@@ -15,9 +15,19 @@ from ansible_collections.regcred.k8s.plugins.module_utils.credential import Cred
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
 from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
+_AUTHS = ("service_principal", "token_exchange")
+# The options this provider reads from a registries[] entry; registries_spec merges every provider's.
+OPTIONS = dict(
+    server=dict(type="str"),
+    auth=dict(type="str", choices=list(_AUTHS)),
+    tenant_id=dict(type="str"),
+    client_id=dict(type="str"),
+    client_secret=dict(type="str", no_log=True),
+    authority_host=dict(type="str"),
+)
+
 # The user name ACR expects with a refresh token.
 _REFRESH_USERNAME = "00000000-0000-0000-0000-000000000000"
-_AUTHS = ("service_principal", "token_exchange")
 _DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 _SCOPE = "https://management.azure.com/.default"
 # The server is also the address of the token exchange: a host and port, no scheme or path.

@@ -13,6 +13,13 @@ from ansible_collections.regcred.k8s.plugins.module_utils.credential import Cred
 from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import DockerConfigError, parse
 from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
+# The options this provider reads from a registries[] entry; registries_spec merges every provider's.
+OPTIONS = dict(
+    path=dict(type="path"),
+    content=dict(type="raw", no_log=True),
+    servers=dict(type="list", elements="str"),
+)
+
 MAX_BYTES = 4 * 1024 * 1024  # a config.json is a few KiB; refuse to slurp anything huge
 
 

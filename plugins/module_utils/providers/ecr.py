@@ -16,6 +16,18 @@ from ansible_collections.regcred.k8s.plugins.module_utils.credential import Cred
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
 from ansible_collections.regcred.k8s.plugins.module_utils.server import problem as server_problem
 
+# The options this provider reads from a registries[] entry; registries_spec merges every provider's.
+OPTIONS = dict(
+    region=dict(type="str"),
+    registry_ids=dict(type="list", elements="str"),
+    profile=dict(type="str"),
+    access_key=dict(type="str", no_log=False),
+    secret_key=dict(type="str", no_log=True),
+    session_token=dict(type="str", no_log=True),
+    assume_role_arn=dict(type="str"),
+    endpoint_url=dict(type="str"),
+)
+
 
 # botocore's own rule for region names; checking it here fails before any credential lookup.
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")

@@ -17,10 +17,18 @@ from ansible_collections.regcred.k8s.plugins.module_utils.credential import Cred
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
 from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
+_AUTHS = ("json_key", "json_key_base64", "access_token")
+# The options this provider reads from a registries[] entry; registries_spec merges every provider's.
+OPTIONS = dict(
+    server=dict(type="str"),
+    auth=dict(type="str", choices=list(_AUTHS)),
+    service_account_key_file=dict(type="path"),
+    service_account_key=dict(type="raw", no_log=True),
+)
+
 # Required by the contract per module; only access_token credentials carry an expiry, json_key
 # credentials have expires_at=None, which callers treat as never expiring.
 
-_AUTHS = ("json_key", "json_key_base64", "access_token")
 _USERNAMES = {"json_key": "_json_key", "json_key_base64": "_json_key_base64",
               "access_token": "oauth2accesstoken"}
 _SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]

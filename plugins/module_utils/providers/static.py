@@ -12,6 +12,14 @@ from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import DO
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
 from ansible_collections.regcred.k8s.plugins.module_utils.server import check as check_server
 
+# The options this provider reads from a registries[] entry; registries_spec merges every provider's.
+OPTIONS = dict(
+    server=dict(type="str"),
+    username=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    email=dict(type="str"),
+)
+
 
 def _server(entry):
     return DOCKER_HUB_KEY if entry["provider"] == "dockerhub" else entry["server"]
