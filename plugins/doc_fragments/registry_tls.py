@@ -15,14 +15,19 @@ class ModuleDocFragment(object):
 options:
   registry_validate_certs:
     description:
-      - Whether to verify the TLS certificates of registries and token endpoints (registry checks
-        and the ACR token exchange).
+      - Whether to verify the TLS certificates of registries and their token servers (registry
+        checks, the ACR token exchange).
+      - Cloud token endpoints (Amazon ECR and STS, Google's token endpoint, Azure AD) are always
+        verified, with their SDK's trust store (the system store, or the bundle C(AWS_CA_BUNDLE) or
+        C(REQUESTS_CA_BUNDLE) names); this option does not turn their check off.
     type: bool
     default: true
   registry_ca_path:
     description:
-      - A CA bundle to verify registries and token endpoints with, instead of the system's trust
+      - A CA bundle to verify registries and their token servers with, instead of the system's trust
         store.
+      - It does not apply to cloud token endpoints; behind a TLS-inspecting proxy, point
+        C(AWS_CA_BUNDLE) and C(REQUESTS_CA_BUNDLE) at a bundle that holds the proxy's CA.
     type: path
   registry_timeout:
     description:

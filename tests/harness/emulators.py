@@ -8,9 +8,13 @@
   manifest's 401. Repositories under ``html404/`` answer their manifests with an HTML 404 page,
   as a proxy in front of a registry may.
 - ``google``: Google's OAuth2 token endpoint for service-account JWT assertions (the key file's
-  ``token_uri`` points here). Plain HTTP on loopback, so google-auth needs no extra CA bundle.
-- ``azure``: the Azure AD client-credentials endpoint plus ACR's ``/oauth2/exchange``,
-  ``/oauth2/token`` and a ``/v2/`` challenge, as one ACR login server.
+  ``token_uri`` points here).
+- ``azure-ad``: the Azure AD client-credentials endpoint (the authority).
+- ``azure``: an ACR login server: ``/oauth2/exchange``, ``/oauth2/token`` and a ``/v2/`` challenge.
+  It checks Azure AD tokens with the key the ``azure-ad`` process signs them with (from the config).
+
+Each service serves TLS with the certificate the config's ``tls`` names for it: the cloud token
+endpoints under a CA of their own, the registries and their token servers under the registries' CA.
 
 Every token these servers issue is appended to the file named by ``issued_tokens`` in the
 config, so leak scans can search for them.
@@ -331,7 +335,7 @@ class AzureHandler(Handler):
 
 
 HANDLERS = {"registry-token": RegistryTokenHandler, "google": GoogleHandler,
-            "azure": AzureHandler}
+            "azure-ad": AzureHandler, "azure": AzureHandler}
 
 
 def build_server(service, config, port):
@@ -347,12 +351,11 @@ def build_server(service, config, port):
         key = json.loads(Path(config["google"]["key_file"]).read_text(encoding="utf-8"))
         private = serialization.load_pem_private_key(key["private_key"].encode(), None)
         server.google_public_key = private.public_key()
-    elif service == "azure":
-        server.azure_secret = secrets.token_bytes(32)
-    if service in config["tls_services"]:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(config["tls"]["cert"], config["tls"]["key"])
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+    if service in ("azure", "azure-ad"):
+        server.azure_secret = bytes.fromhex(config["azure"]["signing_secret"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(config["tls"][service]["cert"], config["tls"][service]["key"])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
     return server
 
 
@@ -364,8 +367,7 @@ def main():
     args = parser.parse_args()
     config = json.loads(Path(args.config).read_text(encoding="utf-8"))
     server = build_server(args.service, config, args.port)
-    scheme = "https" if args.service in config["tls_services"] else "http"
-    print(f"{args.service} listening on {scheme}://127.0.0.1:{args.port}", flush=True)
+    print(f"{args.service} listening on https://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()
 
 

@@ -34,6 +34,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import certifi
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +49,7 @@ from pki import KeyPair, Pki, google_service_account_key  # noqa: E402
 ROOT = HERE.parent.parent
 STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
-              "registry_bearer", "registry_token", "moto", "google", "azure")
+              "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure")
 NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
@@ -265,18 +266,29 @@ def prepare(paths, ports, creds, with_node=False):
                    "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                    "rootcertbundle": str(signing.cert)}})
 
+    # Cloud token endpoints (Google, Azure AD, AWS) are served under a CA of their own, which the
+    # SDKs trust through REQUESTS_CA_BUNDLE and AWS_CA_BUNDLE, as behind a TLS-inspecting proxy.
+    # The registries' CA is not in that bundle, so registry TLS options cannot stand in for it.
+    cloud = Pki(paths.pki / "cloud")
+    cloud_serving = cloud.issue("cloud-serving")
+    files["cloud_ca"], files["cloud_serving"] = cloud.ca_cert, cloud_serving
+    files["cloud_trust"] = paths.pki / "cloud-trust.pem"
+    files["cloud_trust"].write_bytes(Path(certifi.where()).read_bytes() + b"\n" + cloud.ca_cert.read_bytes())
+
     gcp_key = paths.conf / "gcp-key.json"
-    google = google_service_account_key(pki, gcp_key, f"http://127.0.0.1:{ports['google']}/token")
+    google = google_service_account_key(pki, gcp_key, f"https://127.0.0.1:{ports['google']}/token")
     files["gcp_key"] = gcp_key
+    registry_tls = {"cert": str(serving.cert), "key": str(serving.key)}
+    cloud_tls = {"cert": str(cloud_serving.cert), "key": str(cloud_serving.key)}
     emulators = {
         "issued_tokens": str(paths.base / "issued-tokens.txt"),
-        "tls": {"cert": str(serving.cert), "key": str(serving.key)},
-        "tls_services": ["registry-token", "azure"],
+        "tls": {"registry-token": registry_tls, "azure": registry_tls, "google": cloud_tls, "azure-ad": cloud_tls},
         "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
                      "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                      "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
         "google": {"key_file": str(gcp_key), "client_email": google["client_email"]},
-        "azure": {k: creds[f"azure_{k}"] for k in ("tenant_id", "client_id", "client_secret")},
+        "azure": dict({k: creds[f"azure_{k}"] for k in ("tenant_id", "client_id", "client_secret")},
+                      signing_secret=secrets.token_hex(32)),
     }
     files["emulators"] = paths.conf / "emulators.json"
     files["emulators"].write_text(json.dumps(emulators, indent=2))
@@ -363,17 +375,17 @@ def start_control_plane(paths, state, bins, files):
 def start_registries_and_emulators(paths, state, files):
     ports, ca = state["ports"], str(files["ca"])
     tls = ssl.create_default_context(cafile=ca)
-    for service in ("registry-token", "google", "azure"):
+    cloud_tls = ssl.create_default_context(cafile=files["cloud_ca"])
+    for service, trust in (("registry-token", tls), ("google", cloud_tls), ("azure-ad", cloud_tls), ("azure", tls)):
         port = ports[service.replace("-", "_")]
         start(paths, state, service, [sys.executable, HERE / "emulators.py", service,
                                       "--config", files["emulators"], "--port", port])
-        scheme = "http" if service == "google" else "https"
         wait_until(paths, service,
-                   lambda s=scheme, p=port: http_status(f"{s}://127.0.0.1:{p}/", tls) > 0)
-    start(paths, state, "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                                 "-p", ports["moto"]])
+                   lambda p=port, t=trust: http_status(f"https://127.0.0.1:{p}/", t) > 0)
+    start(paths, state, "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", ports["moto"],
+                                 "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key])
     wait_until(paths, "moto",
-               lambda: http_status(f"http://127.0.0.1:{ports['moto']}/moto-api/") == 200)
+               lambda: http_status(f"https://127.0.0.1:{ports['moto']}/moto-api/", cloud_tls) == 200)
     for name in ("registry-basic", "registry-bearer"):
         port = ports[name.replace("-", "_")]
         start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
@@ -469,12 +481,16 @@ def write_env(paths, state, files):
         "REGCRED_REGISTRY_HTPASSWD": paths.conf / "htpasswd",
         "REGCRED_TEST_IMAGE": f"{TEST_REPOSITORY}:{TEST_TAG}",
         "REGCRED_TEST_IMAGE_DIGEST": state["image_digest"],
-        "AWS_ENDPOINT_URL_ECR": f"http://127.0.0.1:{ports['moto']}",
+        "AWS_ENDPOINT_URL_ECR": f"https://127.0.0.1:{ports['moto']}",
+        # What the SDKs of the cloud token endpoints trust: the system store plus the cloud CA.
+        "REQUESTS_CA_BUNDLE": files["cloud_trust"],
+        "AWS_CA_BUNDLE": files["cloud_trust"],
+        "REGCRED_CLOUD_CA": files["cloud_ca"],
         "REGCRED_AWS_ACCESS_KEY_ID": "testing",
         "REGCRED_AWS_SECRET_ACCESS_KEY": "testing",
         "REGCRED_AWS_REGION": "us-east-1",
         "REGCRED_GCP_KEY_FILE": files["gcp_key"],
-        "REGCRED_AZURE_AUTHORITY": f"https://127.0.0.1:{ports['azure']}",
+        "REGCRED_AZURE_AUTHORITY": f"https://127.0.0.1:{ports['azure_ad']}",
         "REGCRED_AZURE_REGISTRY": f"127.0.0.1:{ports['azure']}",
         "REGCRED_AZURE_TENANT_ID": creds["azure_tenant_id"],
         "REGCRED_AZURE_CLIENT_ID": creds["azure_client_id"],

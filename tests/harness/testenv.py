@@ -111,7 +111,10 @@ def skopeo_inspect(env, image, authfile):
 
 
 def tls_context(env):
-    return ssl.create_default_context(cafile=env["REGCRED_REGISTRY_CA"])
+    """Trusts the registries' CA and the emulated cloud endpoints' CA: for the tests' own clients."""
+    context = ssl.create_default_context(cafile=env["REGCRED_REGISTRY_CA"])
+    context.load_verify_locations(cafile=env["REGCRED_CLOUD_CA"])
+    return context
 
 
 def urlopen(url, env, data=None, headers=None, method=None):
@@ -131,10 +134,25 @@ def core_v1_with_token(env, token):
     return client.CoreV1Api(client.ApiClient(cfg))
 
 
+# Where the cloud SDKs find the CA of the emulated cloud endpoints, as a user behind a
+# TLS-inspecting proxy points them at its CA; env.sh sets them.
+CLOUD_TRUST = ("REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE")
+
+
 @pytest.fixture(scope="session", name="env")
 def env_fixture():
-    """The running local environment. A missing environment is an error, never a skip."""
-    return load_env()
+    """The running local environment. A missing environment is an error, never a skip. The
+    cloud trust variables go into this process's environment, for providers called in-process and
+    the ansible-playbook runs it starts."""
+    values = load_env()
+    saved = {name: os.environ.get(name) for name in CLOUD_TRUST}
+    os.environ.update({name: values[name] for name in CLOUD_TRUST})
+    yield values
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 class TaskRun:

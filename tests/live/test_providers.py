@@ -7,6 +7,7 @@ import os
 import re
 
 import boto3
+import certifi
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -53,6 +54,7 @@ def aws(env, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", env["AWS_ENDPOINT_URL_ECR"])
+    monkeypatch.setenv("AWS_CA_BUNDLE", env["AWS_CA_BUNDLE"])
     return tmp_path
 
 
@@ -283,7 +285,9 @@ def test_acr_wrong_client_secret(env):
     assert env["REGCRED_AZURE_CLIENT_SECRET"] not in str(info.value)
 
 
-def test_acr_checks_the_authority_certificate(env):
+def test_acr_checks_the_authority_certificate(env, monkeypatch):
+    # The public CAs only: the emulated Azure AD's CA is not among them.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
     with pytest.raises(ProviderError) as info:
         mint(acr, acr_entry(env, "token_exchange"), MintContext())
     assert info.value.field == FIELD + ".authority_host"

@@ -107,12 +107,15 @@ def cases(env):
         "google": ("google", [{"provider": "gcr", "server": "europe-docker.pkg.dev", "auth": "access_token",
                                "service_account_key_file": env["REGCRED_GCP_KEY_FILE"]}], {},
                    None, SHORT),
-        "azure": ("azure", [azure], {"registry_ca_path": env["REGCRED_AZURE_CA"]},
-                  env["REGCRED_AZURE_AUTHORITY"], SHORT),
+        "azure-ad": ("azure-ad", [azure], {"registry_ca_path": env["REGCRED_AZURE_CA"]},
+                     env["REGCRED_AZURE_AUTHORITY"], SHORT),
+        # The ACR login server's token exchange, after Azure AD answered.
+        "acr": ("azure", [azure], {"registry_ca_path": env["REGCRED_AZURE_CA"]},
+                env["REGCRED_AZURE_REGISTRY"], SHORT),
     }
 
 
-CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "google", "azure")
+CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "google", "azure-ad", "acr")
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -24,7 +24,8 @@ from ansible_collections.regcred.k8s.plugins.module_utils.credential import Prov
 
 
 class MintContext:
-    """What providers that talk to an endpoint share: TLS settings and a timeout."""
+    """What providers that talk to an endpoint share: a timeout, and the TLS settings for
+    registries. Cloud token endpoints (Azure AD, Google, AWS) keep their SDK's own trust."""
 
     def __init__(self, validate_certs=True, ca_path=None, timeout=30):
         self.validate_certs = validate_certs
@@ -44,7 +45,7 @@ class MintContext:
 
     @property
     def requests_verify(self):
-        """The ``verify`` argument of requests and google-auth: a CA file, or a bool."""
+        """The ``verify`` argument of requests for a registry: a CA file, or a bool."""
         return self.ca_path or self.validate_certs
 
 

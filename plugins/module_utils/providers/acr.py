@@ -85,20 +85,24 @@ def identity(entry):
             "authority_host": _authority(entry, "registries[]") if exchange else None}
 
 
-def _post(url, form, field, context):
+def _post(url, form, field, context, registry=True):
+    """POST to the registry (``registry``: with the registry TLS options) or to Azure AD (with the
+    trust requests has of its own: the system store, or REQUESTS_CA_BUNDLE)."""
     import requests
 
     try:
         # No redirects: a 307 would resend the client secret or the Azure AD token elsewhere.
-        return requests.post(url, data=form, verify=context.requests_verify,
+        return requests.post(url, data=form, verify=context.requests_verify if registry else True,
                              timeout=context.timeout, allow_redirects=False)
     except requests.Timeout:
         raise ProviderError(field, context.timed_out(url))
     except requests.exceptions.SSLError as exc:
         # registry_*: validate_certs and ca_cert are the apiserver's, and would not help.
-        raise ProviderError(field, "the TLS certificate of %s could not be verified (%s); set registry_ca_path to "
-                                   "the CA file that signed it, or registry_validate_certs to false to skip the check"
-                            % (url, exc))
+        advice = ("set registry_ca_path to the CA file that signed it, or registry_validate_certs to false "
+                  "to skip the check" if registry else
+                  "Azure AD is checked against the system trust store, or the CA bundle REQUESTS_CA_BUNDLE "
+                  "names; registry TLS options do not apply to it")
+        raise ProviderError(field, "the TLS certificate of %s could not be verified (%s); %s" % (url, exc, advice))
     except requests.RequestException as exc:
         raise ProviderError(field, "cannot reach %s: %s" % (url, exc))
 
@@ -132,7 +136,7 @@ def _aad_token(entry, field, context):
     response = _post("%s/%s/oauth2/v2.0/token" % (_authority(entry, field), entry["tenant_id"]),
                      {"grant_type": "client_credentials", "client_id": entry["client_id"],
                       "client_secret": entry["client_secret"], "scope": _SCOPE},
-                     field + ".authority_host", context)
+                     field + ".authority_host", context, registry=False)
     body = _body(response)
     if response.status_code != 200:
         code = _error_code(body)

@@ -158,8 +158,9 @@ def mint(entry, field, context):
         # botocore's default is five attempts, more than two and a half minutes for a silent endpoint.
         "config": Config(connect_timeout=context.timeout, read_timeout=context.timeout,
                          retries={"total_max_attempts": _ATTEMPTS, "mode": "standard"}),
-        # None keeps botocore's own CA lookup (AWS_CA_BUNDLE, ca_bundle in the profile).
-        "verify": context.ca_path or (None if context.validate_certs else False),
+        # botocore's own CA lookup (AWS_CA_BUNDLE, ca_bundle in the profile): registry TLS options
+        # are for registries, and turning them off must not turn off the check of an AWS endpoint.
+        "verify": None,
     }
     try:
         session = boto3.session.Session(profile_name=entry.get("profile"),

@@ -128,10 +128,10 @@ def _access_token(key, field, context):
     except ValueError:
         raise ProviderError(option, "has a private_key that cannot be loaded")
     try:
-        # google-auth would wait two minutes for the token endpoint, and takes TLS settings per
-        # request: both go in as keyword arguments of the transport.
-        credentials.refresh(functools.partial(Request(), timeout=context.timeout,
-                                              verify=context.requests_verify))
+        # google-auth would wait two minutes for the token endpoint. Its TLS trust stays
+        # google-auth's own (the system store, REQUESTS_CA_BUNDLE): registry TLS options are for
+        # registries, and turning them off must not turn off the check of a token endpoint.
+        credentials.refresh(functools.partial(Request(), timeout=context.timeout))
     except RefreshError as exc:
         # args[0] is the endpoint's "error: description"; later args hold the raw response.
         raise ProviderError(option, "the token endpoint refused: %s" % (exc.args[0] if exc.args else exc))
