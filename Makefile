@@ -25,7 +25,7 @@ deps:
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-test.txt
+$(STAMP): requirements.txt requirements-test.txt constraints-test.txt
 	@echo "[venv] creating $(VENV) and installing pinned Python packages"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
@@ -72,7 +72,7 @@ reliability: deps venv
 bench: deps venv $(BENCH_STAMP)
 	REGCRED_BENCH_VENV=$(BENCH_VENV) scripts/bench
 
-$(BENCH_STAMP): requirements.txt requirements-test.txt requirements-bench.txt
+$(BENCH_STAMP): requirements.txt requirements-test.txt constraints-test.txt requirements-bench.txt
 	@echo "[venv] creating $(BENCH_VENV) for the benchmarks"
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
