@@ -125,6 +125,13 @@ class RedactingAction(ActionBase):
         if problem:
             result.update(failed=True, changed=False, msg=problem)
             return result
+        # async: the module runs in ansible-core's async wrapper, which returns the job id at once;
+        # what follows is ansible.builtin.normal's handling, which an action plugin must repeat.
+        wrap_async = self._task.async_val and not self._connection.has_native_async
         with redacted_debug(secret_values(self._task.args)):
-            result.update(self._execute_module(module_args=self._task.args, task_vars=task_vars))
+            result.update(self._execute_module(module_args=self._task.args, task_vars=task_vars,
+                                               wrap_async=wrap_async))
+        if not wrap_async:
+            # An async job removes its temporary directory itself, when it ends.
+            self._remove_tmp_path(self._connection._shell.tmpdir)  # pylint: disable=protected-access
         return result
