@@ -13,7 +13,6 @@ import collection_path
 import pytest
 
 import awx_jobs
-import testenv
 
 AWX = awx_jobs.REPO / "awx" / "credential_types"
 
