@@ -198,11 +198,25 @@ def _load(info):
     return module.Credentials.from_info(info, scopes=_SCOPES)
 
 
+def refusal(args):
+    """What a google-auth RefreshError or OAuthError says: ``args[0]`` is its summary ("error:
+    description"); ``args[1]``, when there, the endpoint's raw answer, whose Google API error
+    message (IAM Credentials: ``{"error": {"message": ...}}``) says why."""
+    summary = str(args[0]) if args else "no reason given"
+    try:
+        body = json.loads(args[1]) if len(args) > 1 and isinstance(args[1], (str, bytes)) else None
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    detail = error.get("message") if isinstance(error, dict) else None
+    return "%s: %s" % (summary, detail) if isinstance(detail, str) and detail not in summary else summary
+
+
 def _access_token(key, field, context):
     """``(token, aware expiry)`` from the credential file, or from application default credentials."""
     import google.auth
     import requests
-    from google.auth.exceptions import DefaultCredentialsError, RefreshError, TransportError
+    from google.auth.exceptions import DefaultCredentialsError, OAuthError, RefreshError, TransportError
     from google.auth.transport.requests import Request
 
     # Without a key, application default credentials stand in for service_account_key_file.
@@ -225,9 +239,8 @@ def _access_token(key, field, context):
         # google-auth's own (the system store, REQUESTS_CA_BUNDLE): registry TLS options are for
         # registries, and turning them off must not turn off the check of a token endpoint.
         credentials.refresh(functools.partial(Request(), timeout=context.timeout))
-    except RefreshError as exc:
-        # args[0] is the endpoint's "error: description"; later args hold the raw response.
-        raise ProviderError(option, "the token endpoint refused: %s" % (exc.args[0] if exc.args else exc))
+    except (RefreshError, OAuthError) as exc:
+        raise ProviderError(option, "the token endpoint refused: %s" % refusal(exc.args))
     except TransportError as exc:
         if isinstance(exc.__cause__, requests.Timeout):
             info = key[2] if key else {}

@@ -210,3 +210,18 @@ def test_identity_tells_the_credential_sources_apart_without_a_secret():
         found["external_account"]
     other = dict(IMPERSONATED, service_account_impersonation_url=TARGET.replace("target@", "other@"))
     assert gcr.identity(entry(auth="access_token", service_account_key=other)) != found["impersonated_service_account"]
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("invalid_grant: Invalid JWT Signature.", '{"error": "invalid_grant"}'), "invalid_grant: Invalid JWT Signature."),
+    (("Unable to acquire impersonated credentials",
+      '{"error": {"code": 403, "message": "Permission denied.", "status": "PERMISSION_DENIED"}}'),
+     "Unable to acquire impersonated credentials: Permission denied."),
+    (("Error code invalid_grant: bad audience", b'{"error": "invalid_grant", "error_description": "bad audience"}'),
+     "Error code invalid_grant: bad audience"),
+    (("summary", "<html>not json</html>"), "summary"),
+    (("summary", {"error": {"message": "not text"}}), "summary"),
+    ((), "no reason given"),
+])
+def test_a_refusal_says_what_the_endpoint_said(args, expected):
+    assert gcr.refusal(args) == expected
