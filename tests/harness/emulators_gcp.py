@@ -186,7 +186,7 @@ class GoogleHandler(GcpHandler):
             return self.reply(400, {"error": "invalid_token", "error_description": "Invalid Value"})
         body = {"scope": " ".join(grant["scopes"]), "exp": str(int(grant["exp"])),
                 "expires_in": str(int(grant["exp"] - time.time())), "access_type": "online"}
-        kind, _, name = grant["principal"].partition(":")
+        kind, name = grant["principal"].split(":", 1)
         if kind in ("serviceAccount", "user"):
             body.update(email=name, email_verified="true")
         return self.reply(200, body)
@@ -283,7 +283,7 @@ class MetadataHandler(GcpHandler):
         if path == "/computeMetadata/v1/universe/universe-domain":
             return self.text(200, "googleapis.com")
         prefix = "/computeMetadata/v1/instance/service-accounts/"
-        account, _, what = path[len(prefix):].partition("/") if path.startswith(prefix) else ("", "", "")
+        account, what = (path[len(prefix):].split("/", 1) + [""])[:2] if path.startswith(prefix) else ("", "")
         if account not in ("default", metadata["email"]):
             return self.text(404, "Not Found\n")
         if what == "" and self.query().get("recursive") == ["true"]:
@@ -363,7 +363,7 @@ class ProxyHandler(GcpHandler):
     TLS-inspecting proxy does; requests reach it through HTTPS_PROXY. Any other host: 403."""
 
     def do_CONNECT(self):  # pylint: disable=invalid-name
-        host, _, port = self.path.rpartition(":")
+        host, port = self.path.rsplit(":", 1) if ":" in self.path else (self.path, "")
         if host not in self.gcp["proxy_hosts"] or port != "443":
             return self.reply(403, {"error": "this proxy only reaches the emulated Google hosts"})
         with socket.create_connection(("127.0.0.1", self.server.google_port), timeout=30) as upstream:

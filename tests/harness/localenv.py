@@ -375,9 +375,9 @@ def prepare_gcp(paths, pki, ports, serving):
 
 def start_gcp(paths, state, files):
     ports = state["ports"]
+    listeners = ("google", "gce_metadata", "gcr_token", "google_proxy")
     start(paths, state, "google", [sys.executable, HERE / "emulators_gcp.py", "--config", files["emulators"]]
-          + [f"--{name.replace('_', '-')}-port={ports[name]}" for name in ("google", "gce_metadata", "gcr_token",
-                                                                            "google_proxy")])
+          + [f"--{name.replace('_', '-')}-port={ports[name]}" for name in listeners])
     cloud_tls = ssl.create_default_context(cafile=files["cloud_ca"])
     wait_until(paths, "google", lambda: http_status(f"https://127.0.0.1:{ports['google']}/", cloud_tls) > 0)
     start(paths, state, "registry-gcr", ["/usr/bin/docker-registry", "serve", files["registry_gcr"]])
