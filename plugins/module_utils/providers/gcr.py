@@ -187,7 +187,9 @@ def _load(info):
         return impersonated_credentials.Credentials.from_impersonated_service_account_info(info, scopes=_SCOPES)
     if kind == "external_account_authorized_user":
         from google.auth import external_account_authorized_user
-        return external_account_authorized_user.Credentials.from_info(info, scopes=_SCOPES)
+        # Its scopes are those the user granted at login (the file's "scopes"), as google-auth's
+        # own loader (_default._get_external_account_authorized_user_credentials) keeps them.
+        return external_account_authorized_user.Credentials.from_info(info)
     source = info["credential_source"]
     if str(source.get("environment_id", "")).startswith("aws"):
         from google.auth import aws as module
@@ -232,6 +234,8 @@ def _access_token(key, field, context):
         raise ProviderError(option, "no key given and no application default credentials found")
     except (ValueError, TypeError, KeyError):
         # google-auth's messages may quote the file; none of it reaches ours.
+        if not key:
+            raise ProviderError(option, "no key given and the application default credentials cannot be loaded")
         what = "has a private_key" if key[2]["type"] == _SERVICE_ACCOUNT else "is a %s credential" % key[2]["type"]
         raise ProviderError(option, "%s that cannot be loaded" % what)
     try:

@@ -225,3 +225,14 @@ def test_identity_tells_the_credential_sources_apart_without_a_secret():
 ])
 def test_a_refusal_says_what_the_endpoint_said(args, expected):
     assert gcr.refusal(args) == expected
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+def test_each_credential_file_goes_to_google_auths_loader_for_its_type(kind):
+    """Loading does no I/O; each type gets the credentials class google-auth has for it."""
+    expected = {"authorized_user": "google.oauth2.credentials", "external_account": "google.auth.identity_pool",
+                "impersonated_service_account": "google.auth.impersonated_credentials",
+                "external_account_authorized_user": "google.auth.external_account_authorized_user"}
+    credentials = gcr._load(FILES[kind])  # pylint: disable=protected-access
+    assert type(credentials).__module__ == expected[kind]
+    assert not credentials.valid
