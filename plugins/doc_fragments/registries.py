@@ -136,14 +136,23 @@ options:
         choices: [json_key, json_key_base64, access_token, service_principal, token_exchange]
       service_account_key_file:
         description:
-          - For V(gcr), the path of a service-account JSON key. Mutually exclusive with
+          - For V(gcr), the path of a Google credential file. Mutually exclusive with
             O(registries[].service_account_key); V(json_key) and V(json_key_base64) need one of them.
+          - V(json_key) and V(json_key_base64) take a service-account key only (C(type) C(service_account)),
+            the only file the registry accepts as a password.
+          - V(access_token) takes any credential file google-auth loads, each with its own loader, namely
+            C(service_account), C(authorized_user) (C(gcloud auth application-default login)),
+            C(external_account) (workload identity federation, for example a file-sourced
+            Kubernetes ServiceAccount token), C(impersonated_service_account) and
+            C(external_account_authorized_user).
           - With O(registries[].auth=access_token), leave out both key options to use
-            application default credentials.
+            application default credentials (E(GOOGLE_APPLICATION_CREDENTIALS), gcloud, then the
+            GCE or GKE metadata server).
         type: path
       service_account_key:
         description:
-          - For V(gcr), the service-account JSON key itself, as a string or a dictionary.
+          - For V(gcr), the credential file's content itself, as a string or a dictionary; the
+            same types as O(registries[].service_account_key_file).
         type: raw
       tenant_id:
         description:

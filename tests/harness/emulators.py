@@ -7,8 +7,8 @@
   ``/v2/`` only says the API is there), so that clients must take the challenge from the
   manifest's 401. Repositories under ``html404/`` answer their manifests with an HTML 404 page,
   as a proxy in front of a registry may.
-- ``google``: Google's OAuth2 token endpoint for service-account JWT assertions (the key file's
-  ``token_uri`` points here).
+- Google (OAuth2, STS, IAM Credentials, the metadata server and a GCR token endpoint) lives in
+  ``emulators_gcp.py``.
 - ``azure-ad``: the Azure AD client-credentials endpoint (the authority).
 - ``azure``: an ACR login server: ``/oauth2/exchange``, ``/oauth2/token`` and a ``/v2/`` challenge.
   It checks Azure AD tokens with the key the ``azure-ad`` process signs them with (from the config).
@@ -40,7 +40,6 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-GOOGLE_TOKEN_AUD = "https://oauth2.googleapis.com/token"
 ACR_USERNAME = "00000000-0000-0000-0000-000000000000"
 PUBLIC_PREFIX = "public/"
 
@@ -225,29 +224,6 @@ class RegistryTokenHandler(Handler):
                                 "expires_in": 300, "scope": form.get("scope", "")})
 
 
-class GoogleHandler(Handler):
-    """OAuth2 token endpoint for the jwt-bearer grant that google-auth sends."""
-
-    def do_POST(self):  # pylint: disable=invalid-name
-        if self.route() != "/token":
-            return self.reply(404, {"error": "not_found"})
-        form = self.form()
-        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            return self.reply(400, {"error": "unsupported_grant_type"})
-        cfg = self.config["google"]
-        try:
-            claims = jwt.decode(form.get("assertion", ""), self.server.google_public_key,
-                                algorithms=["RS256"], audience=GOOGLE_TOKEN_AUD,
-                                issuer=cfg["client_email"])
-        except jwt.PyJWTError as exc:
-            return self.reply(400, {"error": "invalid_grant", "error_description": str(exc)})
-        if not claims.get("scope"):
-            return self.reply(400, {"error": "invalid_scope"})
-        token = self.issued("ya29.local-" + secrets.token_urlsafe(48))
-        return self.reply(200, {"access_token": token, "expires_in": 3599,
-                                "token_type": "Bearer"})
-
-
 class AzureHandler(Handler):
     """Azure AD client credentials, then ACR's refresh-token exchange and access tokens."""
 
@@ -334,8 +310,7 @@ class AzureHandler(Handler):
         return self.reply(404, {"error": "not found"})
 
 
-HANDLERS = {"registry-token": RegistryTokenHandler, "google": GoogleHandler,
-            "azure-ad": AzureHandler, "azure": AzureHandler}
+HANDLERS = {"registry-token": RegistryTokenHandler, "azure-ad": AzureHandler, "azure": AzureHandler}
 
 
 def build_server(service, config, port):
@@ -347,10 +322,6 @@ def build_server(service, config, port):
         server.signing_key = serialization.load_pem_private_key(pem, None)
         cert = x509.load_pem_x509_certificate(Path(config["registry"]["signing_cert"]).read_bytes())
         server.key_id = libtrust_key_id(cert.public_key())
-    elif service == "google":
-        key = json.loads(Path(config["google"]["key_file"]).read_text(encoding="utf-8"))
-        private = serialization.load_pem_private_key(key["private_key"].encode(), None)
-        server.google_public_key = private.public_key()
     if service in ("azure", "azure-ad"):
         server.azure_secret = bytes.fromhex(config["azure"]["signing_secret"])
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

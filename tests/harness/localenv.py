@@ -44,12 +44,13 @@ sys.path.insert(0, str(HERE))
 import binaries  # noqa: E402
 import node as nodes  # noqa: E402
 import oci  # noqa: E402
-from pki import KeyPair, Pki, google_service_account_key  # noqa: E402
+from pki import LOOPBACK_NAMES, KeyPair, Pki, google_service_account_key  # noqa: E402
 
 ROOT = HERE.parent.parent
 STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
-              "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure")
+              "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure",
+              "gce_metadata", "gcr_token", "registry_gcr", "google_proxy")
 NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
@@ -270,23 +271,23 @@ def prepare(paths, ports, creds, with_node=False):
     # SDKs trust through REQUESTS_CA_BUNDLE and AWS_CA_BUNDLE, as behind a TLS-inspecting proxy.
     # The registries' CA is not in that bundle, so registry TLS options cannot stand in for it.
     cloud = Pki(paths.pki / "cloud")
-    cloud_serving = cloud.issue("cloud-serving")
+    cloud_serving = cloud.issue("cloud-serving", LOOPBACK_NAMES + GOOGLE_HOSTS)
     files["cloud_ca"], files["cloud_serving"] = cloud.ca_cert, cloud_serving
     files["cloud_trust"] = paths.pki / "cloud-trust.pem"
     files["cloud_trust"].write_bytes(Path(certifi.where()).read_bytes() + b"\n" + cloud.ca_cert.read_bytes())
 
-    gcp_key = paths.conf / "gcp-key.json"
-    google = google_service_account_key(pki, gcp_key, f"https://127.0.0.1:{ports['google']}/token")
-    files["gcp_key"] = gcp_key
+    gcp = prepare_gcp(paths, pki, ports, serving)
+    files.update(gcp.pop("files"))
     registry_tls = {"cert": str(serving.cert), "key": str(serving.key)}
     cloud_tls = {"cert": str(cloud_serving.cert), "key": str(cloud_serving.key)}
     emulators = {
         "issued_tokens": str(paths.base / "issued-tokens.txt"),
-        "tls": {"registry-token": registry_tls, "azure": registry_tls, "google": cloud_tls, "azure-ad": cloud_tls},
+        "tls": {"registry-token": registry_tls, "azure": registry_tls, "google": cloud_tls, "azure-ad": cloud_tls,
+                "gcr-token": registry_tls},
         "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
                      "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                      "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
-        "google": {"key_file": str(gcp_key), "client_email": google["client_email"]},
+        "gcp": gcp["gcp"], "gcr": gcp["gcr"],
         "azure": dict({k: creds[f"azure_{k}"] for k in ("tenant_id", "client_id", "client_secret")},
                       signing_secret=secrets.token_hex(32)),
     }
@@ -305,6 +306,109 @@ def new_credentials():
         "azure_tenant_id": "11111111-2222-3333-4444-" + secrets.token_hex(6),
         "azure_client_id": "aaaaaaaa-bbbb-cccc-dddd-" + secrets.token_hex(6),
         "azure_client_secret": secrets.token_urlsafe(24),
+    }
+
+
+# Google Cloud: the emulators of emulators_gcp.py and a GCR-like registry behind their token endpoint
+GCP_PROJECT, GCP_PROJECT_NUMBER = "regcred-local", "424242424242"
+GCP_POOL = f"projects/{GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/regcred-pool"
+GCP_WIF_PROVIDER = f"//iam.googleapis.com/{GCP_POOL}/providers/regcred-kubernetes"
+GCR_ISSUER = "regcred-gcr-token"
+# Google hosts whose names google-auth fixes (an authorized_user file's token endpoint, IAM
+# Credentials for an impersonated_service_account file): reached through the emulator's HTTPS
+# proxy, as behind a TLS-inspecting proxy, so the cloud serving certificate names them too.
+GOOGLE_HOSTS = ("oauth2.googleapis.com", "sts.googleapis.com", "iamcredentials.googleapis.com")
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+
+
+def gcp_account(name):
+    return f"{name}@{GCP_PROJECT}.iam.gserviceaccount.com"
+
+
+def prepare_gcp(paths, pki, ports, serving):
+    """Service-account keys, an authorized_user file, the emulators' IAM policy and the GCR-like
+    registry's config. Returns ``{"files", "gcp", "gcr"}`` (``gcp``/``gcr``: emulator config)."""
+    google = f"https://127.0.0.1:{ports['google']}"
+    files, accounts = {}, {}
+    for name in ("puller", "pusher", "outsider"):
+        path = paths.conf / ("gcp-key.json" if name == "puller" else f"gcp-{name}-key.json")
+        key = google_service_account_key(pki, path, f"{google}/token", GCP_PROJECT, name)
+        accounts[key["client_email"]] = {"key_file": str(path), "private_key_id": key["private_key_id"]}
+        files["gcp_key" if name == "puller" else f"gcp_{name}_key"] = path
+    client_id = f"{GCP_PROJECT_NUMBER}-regcred.apps.googleusercontent.com"
+    client_secret, refresh_token = secrets.token_urlsafe(18), "1//" + secrets.token_urlsafe(40)
+    user = "developer@regcred.example"
+    files["gcp_authorized_user"] = paths.conf / "gcp-authorized-user.json"
+    files["gcp_authorized_user"].write_text(json.dumps({
+        "type": "authorized_user", "client_id": client_id, "client_secret": client_secret,
+        "refresh_token": refresh_token, "account": user, "universe_domain": "googleapis.com"}, indent=2))
+    os.chmod(files["gcp_authorized_user"], 0o600)
+    pool = f"principalSet://iam.googleapis.com/{GCP_POOL}/*"
+    target = gcp_account("reader-target")
+    signing = pki.issue("gcr-token-signing", ("gcr-token.regcred.invalid",), GCR_ISSUER)
+    service = f"127.0.0.1:{ports['registry_gcr']}"
+    files["registry_gcr"] = registry_config(
+        paths, "registry-gcr", ports["registry_gcr"], serving,
+        {"token": {"realm": f"https://127.0.0.1:{ports['gcr_token']}/v2/token", "service": service,
+                   "issuer": GCR_ISSUER, "rootcertbundle": str(signing.cert)}})
+    gcp = {
+        "service_accounts": accounts,
+        "oauth_clients": {client_id: client_secret},
+        "users": {refresh_token: {"client_id": client_id, "email": user, "scopes": [CLOUD_PLATFORM]}},
+        # The Kubernetes apiserver is the pool's OIDC issuer, its key uploaded as the provider's JWKS.
+        "workload_identity_provider": {
+            "name": GCP_WIF_PROVIDER, "allowed_audiences": ["https:" + GCP_WIF_PROVIDER],
+            "issuer": "https://kubernetes.default.svc.cluster.local",
+            "jwks_key": str(paths.pki / "service-account.pub")},
+        "service_account_policies": {target: {"roles/iam.serviceAccountTokenCreator": [f"user:{user}"],
+                                              "roles/iam.workloadIdentityUser": [pool]}},
+        "registry_policy": {
+            "roles/artifactregistry.reader": [f"serviceAccount:{gcp_account(n)}" for n in ("puller", "node", "reader-target")]
+            + [f"user:{user}", pool],
+            "roles/artifactregistry.writer": [f"serviceAccount:{gcp_account('pusher')}"]},
+        "metadata": {"email": gcp_account("node"), "project_id": GCP_PROJECT, "scopes": [CLOUD_PLATFORM]},
+        "proxy_hosts": list(GOOGLE_HOSTS),
+    }
+    gcr = {"issuer": GCR_ISSUER, "service": service, "signing_key": str(signing.key), "signing_cert": str(signing.cert)}
+    return {"files": files, "gcp": gcp, "gcr": gcr}
+
+
+def start_gcp(paths, state, files):
+    ports = state["ports"]
+    listeners = ("google", "gce_metadata", "gcr_token", "google_proxy")
+    start(paths, state, "google", [sys.executable, HERE / "emulators_gcp.py", "--config", files["emulators"]]
+          + [f"--{name.replace('_', '-')}-port={ports[name]}" for name in listeners])
+    cloud_tls = ssl.create_default_context(cafile=files["cloud_ca"])
+    wait_until(paths, "google", lambda: http_status(f"https://127.0.0.1:{ports['google']}/", cloud_tls) > 0)
+    start(paths, state, "registry-gcr", ["/usr/bin/docker-registry", "serve", files["registry_gcr"]])
+    tls = ssl.create_default_context(cafile=str(files["ca"]))
+    wait_until(paths, "registry-gcr", lambda: http_status(f"https://127.0.0.1:{ports['registry_gcr']}/v2/", tls) == 401)
+
+
+def push_gcr_image(paths, state, files):
+    """The test image into the GCR-like registry, as the pusher service account (_json_key)."""
+    host = f"127.0.0.1:{state['ports']['registry_gcr']}"
+    key = Path(files["gcp_pusher_key"]).read_text(encoding="utf-8").strip()
+    authfile = paths.conf / "registry-gcr-auth.json"
+    authfile.write_text(json.dumps({"auths": {host: {"auth": base64.b64encode(f"_json_key:{key}".encode()).decode()}}}))
+    os.chmod(authfile, 0o600)
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-authfile", str(authfile), "--dest-cert-dir", str(paths.cert_dir),
+                    f"oci:{paths.data / 'image-layout'}:{TEST_TAG}", f"docker://{host}/{TEST_REPOSITORY}:{TEST_TAG}"],
+                   check=True, capture_output=True, text=True)
+    log(f"pushed {TEST_REPOSITORY}:{TEST_TAG} to the GCR-like registry {host}")
+
+
+def gcp_env(ports, files):
+    """env.sh variables of the Google emulators (docs/local-environment.md)."""
+    return {
+        "REGCRED_GOOGLE_ENDPOINT": f"https://127.0.0.1:{ports['google']}",
+        "REGCRED_GOOGLE_PROXY": f"http://127.0.0.1:{ports['google_proxy']}",
+        "REGCRED_GCE_METADATA_HOST": f"127.0.0.1:{ports['gce_metadata']}",
+        "REGCRED_GCR_REGISTRY": f"127.0.0.1:{ports['registry_gcr']}",
+        "REGCRED_GCP_OUTSIDER_KEY_FILE": files["gcp_outsider_key"],
+        "REGCRED_GCP_AUTHORIZED_USER_FILE": files["gcp_authorized_user"],
+        "REGCRED_GCP_WIF_PROVIDER": GCP_WIF_PROVIDER,
+        "REGCRED_GCP_IMPERSONATION_TARGET": gcp_account("reader-target"),
     }
 
 
@@ -376,7 +480,8 @@ def start_registries_and_emulators(paths, state, files):
     ports, ca = state["ports"], str(files["ca"])
     tls = ssl.create_default_context(cafile=ca)
     cloud_tls = ssl.create_default_context(cafile=files["cloud_ca"])
-    for service, trust in (("registry-token", tls), ("google", cloud_tls), ("azure-ad", cloud_tls), ("azure", tls)):
+    start_gcp(paths, state, files)
+    for service, trust in (("registry-token", tls), ("azure-ad", cloud_tls), ("azure", tls)):
         port = ports[service.replace("-", "_")]
         start(paths, state, service, [sys.executable, HERE / "emulators.py", service,
                                       "--config", files["emulators"], "--port", port])
@@ -435,7 +540,7 @@ def start_node(paths, state, bins, files):
     node = nodes.NodePaths(paths.base)
     node.make()
     ports = state["ports"]
-    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer")]
+    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_gcr")]
     nodes.write_containerd_config(node, registries, files["ca"])
     began = time.monotonic()
     start(paths, state, "containerd", ["containerd", "--config", node.containerd_config])
@@ -490,6 +595,7 @@ def write_env(paths, state, files):
         "REGCRED_AWS_SECRET_ACCESS_KEY": "testing",
         "REGCRED_AWS_REGION": "us-east-1",
         "REGCRED_GCP_KEY_FILE": files["gcp_key"],
+        **gcp_env(ports, files),
         "REGCRED_AZURE_AUTHORITY": f"https://127.0.0.1:{ports['azure_ad']}",
         "REGCRED_AZURE_REGISTRY": f"127.0.0.1:{ports['azure']}",
         "REGCRED_AZURE_TENANT_ID": creds["azure_tenant_id"],
@@ -556,6 +662,7 @@ def up(paths, with_node=False):
         log(f"step 5/{steps}: RBAC for the restricted identity, test image")
         bootstrap_cluster(bins, files)
         state["image_digest"] = push_test_image(paths, bins, state, state["credentials"])
+        push_gcr_image(paths, state, files)
         if with_node:
             log(f"step 6/{steps}: the node (containerd, pause image, kubelet)")
             start_node(paths, state, bins, files)

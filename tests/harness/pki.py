@@ -58,10 +58,10 @@ class Pki:
         return _write(self.dir / f"{name}.key", private), private.decode()
 
 
-def google_service_account_key(pki, path, token_uri, project="regcred-local"):
+def google_service_account_key(pki, path, token_uri, project="regcred-local", account="puller"):
     """A service-account key file in Google's format whose token_uri points at loopback."""
-    private_pem = pki.rsa_key("gcp-sa")[1]
-    email = f"puller@{project}.iam.gserviceaccount.com"
+    private_pem = pki.rsa_key(f"gcp-{account}")[1]
+    email = f"{account}@{project}.iam.gserviceaccount.com"
     key = {
         "type": "service_account",
         "project_id": project,

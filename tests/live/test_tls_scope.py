@@ -10,6 +10,7 @@ import certifi
 import pytest
 
 import testenv
+from test_gcp_credentials import sources as gcp_sources
 from test_registry_credentials import acr, ecr, gcr, moto
 
 MODULE = "regcred.k8s.registry_credentials"
@@ -20,22 +21,43 @@ PROVIDERS = {"gcr": gcr, "acr": acr, "ecr": ecr}
 UNVERIFIED = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
 
 
-@pytest.mark.parametrize("provider", sorted(PROVIDERS))
-@pytest.mark.parametrize("ca_path", [False, True], ids=["validate-certs-off", "ca-path-with-the-cloud-ca"])
-def test_registry_tls_options_do_not_reach_cloud_token_endpoints(env, tmp_path, provider, ca_path):
+def registry_tls_options(env, tmp_path, ca_path):
     if ca_path:
         # A bundle that would verify the cloud endpoints if it applied to them, and does verify
         # the registries (the ACR token exchange is a registry's).
         bundle = tmp_path / "ca.pem"
         bundle.write_bytes(Path(env["REGCRED_CLOUD_CA"]).read_bytes() + Path(env["REGCRED_REGISTRY_CA"]).read_bytes())
-        tls = {"registry_ca_path": str(bundle)}
-    else:
-        tls = {"registry_validate_certs": False}
-    args = dict(tls, return_secrets=False, registries=[PROVIDERS[provider](env)])
-    untrusted = testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, "untrusted"), extra_env=dict(moto(env), **UNTRUSTING))
+        return {"registry_ca_path": str(bundle)}
+    return {"registry_validate_certs": False}
+
+
+def check_tls_scope(env, tmp_path, ca_path, registry, extra_env):
+    args = dict(registry_tls_options(env, tmp_path, ca_path), return_secrets=False, registries=[registry])
+    untrusted = testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, "untrusted"),
+                                 extra_env=dict(extra_env, **UNTRUSTING))
     assert untrusted.failed, untrusted.result
     message = untrusted.result["msg"]
     assert "registries[0]" in message and any(text in message for text in UNVERIFIED), message
     # The same task with the SDKs' own trust set succeeds: only the endpoint's trust was at fault.
-    trusted = testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, "trusted"), extra_env=moto(env))
+    trusted = testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, "trusted"), extra_env=extra_env)
     assert not trusted.failed, trusted.result
+
+
+CA_PATH = pytest.mark.parametrize("ca_path", [False, True], ids=["validate-certs-off", "ca-path-with-the-cloud-ca"])
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+@CA_PATH
+def test_registry_tls_options_do_not_reach_cloud_token_endpoints(env, tmp_path, provider, ca_path):
+    check_tls_scope(env, tmp_path, ca_path, PROVIDERS[provider](env), moto(env))
+
+
+# The Google credential files other than a service-account key, each against the endpoints it
+# reaches (STS, IAM Credentials, oauth2.googleapis.com through the proxy). The metadata server
+# is plain http, as the real one: no TLS to check there.
+@pytest.mark.parametrize("source", ["authorized_user", "external_account", "external_account_impersonating",
+                                    "impersonated_service_account"])
+@CA_PATH
+def test_registry_tls_options_do_not_reach_google_credential_endpoints(env, make_namespace, tmp_path, source, ca_path):
+    registry, extra_env = gcp_sources(env, make_namespace("tls"), tmp_path)[source][:2]
+    check_tls_scope(env, tmp_path, ca_path, registry, extra_env)
