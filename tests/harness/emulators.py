@@ -9,9 +9,8 @@
   as a proxy in front of a registry may.
 - ``google``: Google's OAuth2 token endpoint for service-account JWT assertions (the key file's
   ``token_uri`` points here).
-- ``azure-ad``: the Azure AD client-credentials endpoint (the authority).
-- ``azure``: an ACR login server: ``/oauth2/exchange``, ``/oauth2/token`` and a ``/v2/`` challenge.
-  It checks Azure AD tokens with the key the ``azure-ad`` process signs them with (from the config).
+
+The Azure endpoints (Azure AD, IMDS, ACR's token service) are in ``emulators_azure.py``.
 
 Each service serves TLS with the certificate the config's ``tls`` names for it: the cloud token
 endpoints under a CA of their own, the registries and their token servers under the registries' CA.
@@ -41,7 +40,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 GOOGLE_TOKEN_AUD = "https://oauth2.googleapis.com/token"
-ACR_USERNAME = "00000000-0000-0000-0000-000000000000"
 PUBLIC_PREFIX = "public/"
 
 
@@ -248,94 +246,7 @@ class GoogleHandler(Handler):
                                 "token_type": "Bearer"})
 
 
-class AzureHandler(Handler):
-    """Azure AD client credentials, then ACR's refresh-token exchange and access tokens."""
-
-    def _sign(self, claims, lifetime):
-        now = int(time.time())
-        claims = dict(claims, iat=now, nbf=now, exp=now + lifetime, jti=uuid.uuid4().hex)
-        return self.issued(jwt.encode(claims, self.server.azure_secret, algorithm="HS256"))
-
-    def _claims(self, token, kind):
-        try:
-            claims = jwt.decode(token or "", self.server.azure_secret, algorithms=["HS256"],
-                                options={"verify_aud": False})
-        except jwt.PyJWTError:
-            return None
-        return claims if claims.get("kind") == kind else None
-
-    def _host(self):
-        return self.headers.get("Host", "")
-
-    def do_POST(self):  # pylint: disable=invalid-name
-        cfg = self.config["azure"]
-        path, form = self.route(), self.form()
-        if path == f"/{cfg['tenant_id']}/oauth2/v2.0/token":
-            if form.get("grant_type") != "client_credentials":
-                return self.reply(400, {"error": "unsupported_grant_type"})
-            if form.get("client_id") != cfg["client_id"] or not secrets.compare_digest(
-                    form.get("client_secret", ""), cfg["client_secret"]):
-                return self.reply(401, {"error": "invalid_client",
-                                        "error_description": "AADSTS7000215: Invalid client secret."})
-            token = self._sign({"kind": "aad", "tid": cfg["tenant_id"], "appid": cfg["client_id"],
-                                "aud": form.get("scope", "")}, 3600)
-            return self.reply(200, {"token_type": "Bearer", "expires_in": 3599,
-                                    "ext_expires_in": 3599, "access_token": token})
-        tenant, sep, rest = path.lstrip("/").partition("/")
-        if sep and rest == "oauth2/v2.0/token":
-            # As Azure AD answers for a tenant it does not know (a GUID or a domain alike).
-            return self.reply(400, {"error": "invalid_request", "error_codes": [90002],
-                                    "error_description": f"AADSTS90002: Tenant '{tenant}' not found. Check to make "
-                                                         "sure you have the correct tenant ID and are signing into "
-                                                         "the correct cloud.\r\nTrace ID: 0\r\nCorrelation ID: 0"})
-        if path == "/oauth2/exchange":
-            aad = self._claims(form.get("access_token"), "aad")
-            if form.get("grant_type") != "access_token" or aad is None or \
-                    form.get("service") != self._host():
-                return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
-                                                    "message": "invalid access token"}]})
-            return self.reply(200, {"refresh_token": self._sign(
-                {"kind": "acr-refresh", "tenant": aad["tid"], "sub": aad["appid"],
-                 "aud": self._host()}, 3 * 3600)})
-        if path == "/oauth2/token":
-            if form.get("grant_type") == "refresh_token" and \
-                    self._claims(form.get("refresh_token"), "acr-refresh"):
-                return self._access_token(form.get("scope", ""))
-            if form.get("grant_type") == "password" and self._basic_ok(
-                    form.get("username", ""), form.get("password", "")):
-                return self._access_token(form.get("scope", ""))
-            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad grant"}]})
-        return self.reply(404, {"error": "not found"})
-
-    def _basic_ok(self, user, password):
-        cfg = self.config["azure"]
-        if user == ACR_USERNAME:
-            return self._claims(password, "acr-refresh") is not None
-        return user == cfg["client_id"] and secrets.compare_digest(password, cfg["client_secret"])
-
-    def _access_token(self, scope):
-        token = self._sign({"kind": "acr-access", "aud": self._host(), "scope": scope}, 1200)
-        return self.reply(200, {"access_token": token})
-
-    def do_GET(self):  # pylint: disable=invalid-name
-        path = self.route()
-        if path == "/oauth2/token":
-            creds = self.basic_auth()
-            if creds and self._basic_ok(*creds):
-                return self._access_token(" ".join(self.query().get("scope", [])))
-            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})
-        if path == "/v2":
-            if self._claims(self.bearer(), "acr-access"):
-                return self.reply(200, {})
-            realm = f"https://{self._host()}/oauth2/token"
-            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
-                                                "message": "authentication required"}]},
-                              {"WWW-Authenticate": f'Bearer realm="{realm}",service="{self._host()}"'})
-        return self.reply(404, {"error": "not found"})
-
-
-HANDLERS = {"registry-token": RegistryTokenHandler, "google": GoogleHandler,
-            "azure-ad": AzureHandler, "azure": AzureHandler}
+HANDLERS = {"registry-token": RegistryTokenHandler, "google": GoogleHandler}
 
 
 def build_server(service, config, port):
@@ -351,8 +262,6 @@ def build_server(service, config, port):
         key = json.loads(Path(config["google"]["key_file"]).read_text(encoding="utf-8"))
         private = serialization.load_pem_private_key(key["private_key"].encode(), None)
         server.google_public_key = private.public_key()
-    if service in ("azure", "azure-ad"):
-        server.azure_secret = bytes.fromhex(config["azure"]["signing_secret"])
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(config["tls"][service]["cert"], config["tls"][service]["key"])
     server.socket = context.wrap_socket(server.socket, server_side=True)
