@@ -10,19 +10,27 @@ import certifi
 import pytest
 
 import testenv
+from test_acr_auth_methods import federated_token
 from test_registry_credentials import acr, ecr, gcr, moto
 
 MODULE = "regcred.k8s.registry_credentials"
 # The public CAs only: the emulated cloud endpoints' CA is not among them.
 UNTRUSTING = {"REQUESTS_CA_BUNDLE": certifi.where(), "AWS_CA_BUNDLE": certifi.where()}
 PROVIDERS = {"gcr": gcr, "acr": acr, "ecr": ecr}
+# Auth methods that reach a cloud endpoint over TLS in other ways. (managed_identity asks IMDS,
+# which is plain http on 169.254.169.254; its token exchange is the registry's, as for acr.)
+METHODS = {"acr-workload_identity": lambda env, admin, tmp_path: {
+    "provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "workload_identity",
+    "tenant_id": env["REGCRED_AZURE_TENANT_ID"], "client_id": env["REGCRED_AZURE_WORKLOAD_CLIENT_ID"],
+    "authority_host": env["REGCRED_AZURE_AUTHORITY"],
+    "federated_token_file": str(federated_token(env, admin, tmp_path / "token"))}}
 # What each SDK says of a certificate it cannot verify.
 UNVERIFIED = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
 
 
-@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+@pytest.mark.parametrize("provider", sorted(PROVIDERS) + sorted(METHODS))
 @pytest.mark.parametrize("ca_path", [False, True], ids=["validate-certs-off", "ca-path-with-the-cloud-ca"])
-def test_registry_tls_options_do_not_reach_cloud_token_endpoints(env, tmp_path, provider, ca_path):
+def test_registry_tls_options_do_not_reach_cloud_token_endpoints(env, admin, tmp_path, provider, ca_path):
     if ca_path:
         # A bundle that would verify the cloud endpoints if it applied to them, and does verify
         # the registries (the ACR token exchange is a registry's).
@@ -31,7 +39,8 @@ def test_registry_tls_options_do_not_reach_cloud_token_endpoints(env, tmp_path, 
         tls = {"registry_ca_path": str(bundle)}
     else:
         tls = {"registry_validate_certs": False}
-    args = dict(tls, return_secrets=False, registries=[PROVIDERS[provider](env)])
+    registry = PROVIDERS[provider](env) if provider in PROVIDERS else METHODS[provider](env, admin, tmp_path)
+    args = dict(tls, return_secrets=False, registries=[registry])
     untrusted = testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, "untrusted"), extra_env=dict(moto(env), **UNTRUSTING))
     assert untrusted.failed, untrusted.result
     message = untrusted.result["msg"]
