@@ -124,7 +124,7 @@ def validate(entry, field):
         require(entry, field, ["client_id", "client_secret"] + (["tenant_id"] if auth == "token_exchange" else []))
     elif entry.get("client_secret"):
         raise ProviderError(field + ".client_secret", "is not used by auth %s; remove it" % auth)
-    check_server(entry["server"], field + ".server")
+    check_server(server_name(entry), field + ".server")
     if not _HOST.fullmatch(entry["server"]):
         raise ProviderError(field + ".server", "%r is not a registry host name such as myregistry.azurecr.io"
                             % entry["server"])

@@ -154,6 +154,7 @@ def test_an_azure_ad_error_names_the_option_it_is_about(code, description, statu
      "Microsoft.ManagedIdentity/userAssignedIdentities/pull", "client_id": None},
     {"auth": "workload_identity", "client_secret": None, "federated_token_file": "/var/run/secrets/token"},
     {"auth": "token_exchange", "audience": "arm", "cloud": "china"},
+    {"server": "myregistry", "cloud": "us_government"},
 ])
 def test_new_auth_methods_pass(values):
     acr.validate(entry(**values), "registries[1]")
