@@ -249,34 +249,53 @@ class GoogleHandler(Handler):
 HANDLERS = {"registry-token": RegistryTokenHandler, "google": GoogleHandler}
 
 
-def build_server(service, config, port):
-    handler = type(f"{service}-handler", (HANDLERS[service],), {"config": config})
+def new_server(handlers, service, config, port):
+    """A threading server on 127.0.0.1:``port`` for ``handlers[service]`` with ``config``."""
+    handler = type(f"{service}-handler", (handlers[service],), {"config": config})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.issued_lock = threading.Lock()
-    if service == "registry-token":
-        pem = Path(config["registry"]["signing_key"]).read_bytes()
-        server.signing_key = serialization.load_pem_private_key(pem, None)
-        cert = x509.load_pem_x509_certificate(Path(config["registry"]["signing_cert"]).read_bytes())
-        server.key_id = libtrust_key_id(cert.public_key())
-    elif service == "google":
-        key = json.loads(Path(config["google"]["key_file"]).read_text(encoding="utf-8"))
-        private = serialization.load_pem_private_key(key["private_key"].encode(), None)
-        server.google_public_key = private.public_key()
+    return server
+
+
+def load_signing(key_path, cert_path):
+    """The ES256 key a token server signs with, and its libtrust key ID (the JWTs' ``kid``)."""
+    key = serialization.load_pem_private_key(Path(key_path).read_bytes(), None)
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    return key, libtrust_key_id(cert.public_key())
+
+
+def serve_tls(server, tls):
+    """TLS with the certificate and key ``tls`` names."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(config["tls"][service]["cert"], config["tls"][service]["key"])
+    context.load_cert_chain(tls["cert"], tls["key"])
     server.socket = context.wrap_socket(server.socket, server_side=True)
     return server
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("service", choices=sorted(HANDLERS))
+def build_server(service, config, port):
+    server = new_server(HANDLERS, service, config, port)
+    if service == "registry-token":
+        server.signing_key, server.key_id = load_signing(config["registry"]["signing_key"],
+                                                         config["registry"]["signing_cert"])
+    elif service == "google":
+        key = json.loads(Path(config["google"]["key_file"]).read_text(encoding="utf-8"))
+        private = serialization.load_pem_private_key(key["private_key"].encode(), None)
+        server.google_public_key = private.public_key()
+    return serve_tls(server, config["tls"][service])
+
+
+def main(handlers=None, build=None, doc=None):
+    """``SERVICE --config FILE --port N``: build the server of SERVICE and serve until stopped."""
+    handlers, build = handlers or HANDLERS, build or build_server
+    parser = argparse.ArgumentParser(description=(doc or __doc__).splitlines()[0])
+    parser.add_argument("service", choices=sorted(handlers))
     parser.add_argument("--config", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     config = json.loads(Path(args.config).read_text(encoding="utf-8"))
-    server = build_server(args.service, config, args.port)
-    print(f"{args.service} listening on https://127.0.0.1:{args.port}", flush=True)
+    server = build(args.service, config, args.port)
+    scheme = "https" if isinstance(server.socket, ssl.SSLSocket) else "http"
+    print(f"{args.service} listening on {scheme}://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()
 
 

@@ -16,22 +16,16 @@ Every token issued is appended to the config's ``issued_tokens`` file.
 Run: ``python emulators_azure.py SERVICE --config emulators.json --port N``.
 """
 
-import argparse
-import json
 import secrets
-import ssl
-import threading
 import time
 import uuid
-from http.server import ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import jwt
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from emulators import Handler, libtrust_key_id, parse_scopes
+import emulators
+from emulators import Handler, load_signing, new_server, parse_scopes, serve_tls
 
 # The user name that goes with an ACR refresh token.
 ACR_USERNAME = "00000000-0000-0000-0000-000000000000"
@@ -310,35 +304,15 @@ HANDLERS = {"azure-ad": EntraHandler, "azure-imds": ImdsHandler, "azure": AcrTok
 
 
 def build_server(service, config, port):
-    handler = type(f"{service}-handler", (HANDLERS[service],), {"config": config})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.issued_lock = threading.Lock()
+    server = new_server(HANDLERS, service, config, port)
     if service == "azure-ad":
         pem = Path(config["azure"]["workload"]["issuer_public_key"]).read_bytes()
         server.issuer_key = serialization.load_pem_public_key(pem)
     if service == "azure":
-        server.signing_key = serialization.load_pem_private_key(Path(config["acr"]["signing_key"]).read_bytes(), None)
-        cert = x509.load_pem_x509_certificate(Path(config["acr"]["signing_cert"]).read_bytes())
-        server.key_id = libtrust_key_id(cert.public_key())
-    if service in config["tls"]:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(config["tls"][service]["cert"], config["tls"][service]["key"])
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    return server
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("service", choices=sorted(HANDLERS))
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    config = json.loads(Path(args.config).read_text(encoding="utf-8"))
-    server = build_server(args.service, config, args.port)
-    scheme = "https" if args.service in config["tls"] else "http"
-    print(f"{args.service} listening on {scheme}://127.0.0.1:{args.port}", flush=True)
-    server.serve_forever()
+        server.signing_key, server.key_id = load_signing(config["acr"]["signing_key"], config["acr"]["signing_cert"])
+    # IMDS is plain http, as on 169.254.169.254.
+    return serve_tls(server, config["tls"][service]) if service in config["tls"] else server
 
 
 if __name__ == "__main__":
-    main()
+    emulators.main(HANDLERS, build_server, __doc__)

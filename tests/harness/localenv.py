@@ -331,8 +331,8 @@ def azure_config(paths, ports, creds, pki):
                                                              "resource_id": azure_user_identity(creds)}]}),
         "acr": {"issuer": ACR_ISSUER, "signing_key": str(signing.key), "signing_cert": str(signing.cert),
                 "admin_user": "regcredacr", "admin_password": creds["azure_acr_admin_password"],
-                "registries": {f"127.0.0.1:{ports[name]}": {"arm_audience": name != "registry_acr_strict",
-                                                             "roles": roles} for name in ACR_REGISTRIES}},
+                "registries": {f"127.0.0.1:{ports[name]}": {
+                    "arm_audience": name != "registry_acr_strict", "roles": roles} for name in ACR_REGISTRIES}},
     }
 
 

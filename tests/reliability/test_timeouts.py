@@ -127,8 +127,8 @@ CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "google"
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_a_silent_registry_or_cloud_endpoint_fails_within_registry_timeout(env, admin, make_namespace, tmp_path, case,
-                                                                          monkeypatch):
+def test_a_silent_registry_or_cloud_endpoint_fails_within_registry_timeout(
+        env, admin, make_namespace, tmp_path, case, monkeypatch):
     process, registries, options, server, budget = cases(env)[case]
     # Where azure-identity finds IMDS (the managed identity case); ansible_env passes it on.
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", env["REGCRED_AZURE_IMDS"])
