@@ -331,8 +331,12 @@ def azure_config(paths, ports, creds, pki):
                                                              "resource_id": azure_user_identity(creds)}]}),
         "acr": {"issuer": ACR_ISSUER, "signing_key": str(signing.key), "signing_cert": str(signing.cert),
                 "admin_user": "regcredacr", "admin_password": creds["azure_acr_admin_password"],
+                # The user-assigned identity has no role on the strict registry: it may exchange
+                # tokens there (Azure AD knows it), and pull nothing.
                 "registries": {f"127.0.0.1:{ports[name]}": {
-                    "arm_audience": name != "registry_acr_strict", "roles": roles} for name in ACR_REGISTRIES}},
+                    "arm_audience": name != "registry_acr_strict",
+                    "roles": {k: v for k, v in roles.items() if name == "registry_acr" or k != user}}
+                    for name in ACR_REGISTRIES}},
     }
 
 

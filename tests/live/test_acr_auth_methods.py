@@ -147,3 +147,18 @@ def test_a_registry_without_arm_audience_tokens_takes_the_default_audience_only(
     run = write_secret(env, namespace, "acr-arm-ok", other, tmp_path, {})
     assert run.result["namespaces"][namespace]["result"] == "created", run.result
     assert skopeo_reads(env, namespace, "acr-arm-ok", env["REGCRED_AZURE_REGISTRY"], tmp_path)[0].returncode == 0
+
+
+def test_an_identity_without_acrpull_gets_a_refresh_token_that_pulls_nothing(env, make_namespace, tmp_path):
+    """The user-assigned identity has no role on the strict registry: ACR exchanges its Azure AD
+    token (the identity is valid), and the access tokens of that refresh token grant nothing, so
+    skopeo is refused."""
+    namespace = make_namespace("acrrole")
+    strict = env["REGCRED_AZURE_REGISTRY_STRICT"]
+    entry = {"provider": "acr", "server": strict, "auth": "managed_identity",
+             "client_id": env["REGCRED_AZURE_USER_MI_CLIENT_ID"]}
+    run = write_secret(env, namespace, "norole", entry, tmp_path, imds_env(env))
+    assert run.result["namespaces"][namespace]["result"] == "created", run.result
+    inspected = skopeo_reads(env, namespace, "norole", strict, tmp_path)[0]
+    assert inspected.returncode != 0
+    assert "unauthorized" in inspected.stderr.lower() or "denied" in inspected.stderr.lower(), inspected.stderr
