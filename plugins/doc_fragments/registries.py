@@ -33,8 +33,8 @@ options:
           - V(ecr) mints an Amazon ECR token with boto3, one entry per registry.
           - V(gcr) writes a Google service-account key or mints a short-lived access token for
             Container Registry or Artifact Registry.
-          - V(acr) writes an Azure service principal or exchanges an Azure AD token for an ACR
-            refresh token.
+          - V(acr) writes an Azure service principal or exchanges an Azure AD token (service
+            principal, managed identity or workload identity) for an ACR refresh token.
         type: str
         required: true
         choices: [acr, basic, docker_config, dockerhub, ecr, gcr]
@@ -49,7 +49,8 @@ options:
             C(https://) or C(http://) (lower case) and a path that is a prefix of a repository (V(quay.io/org))
             are allowed, as are V([::1]:5000) and C(*) globs in host labels (V(*.example.com)).
             User information, a query, a fragment, white space, and a host without a dot or port
-            other than V(localhost) are refused. For V(acr), only a host and port.
+            other than V(localhost) are refused. For V(acr), only a host and port; a bare registry
+            name (no dot, no port) gets the suffix of O(registries[].cloud).
         type: str
       username:
         description:
@@ -129,11 +130,18 @@ options:
             V(access_token) mints a one-hour OAuth2 access token with user name
             C(oauth2accesstoken).
           - For V(acr), V(service_principal) writes the client ID and secret as user name and
-            password; V(token_exchange) gets an Azure AD token and exchanges it at
-            C(https://SERVER/oauth2/exchange) for an ACR refresh token, written with user name
-            C(00000000-0000-0000-0000-000000000000).
+            password. The other methods get a Microsoft Entra ID (Azure AD) token with azure-identity
+            and exchange it for an ACR refresh token (about three hours), written with user name
+            C(00000000-0000-0000-0000-000000000000). V(token_exchange) uses the client secret of a
+            service principal; V(managed_identity) the Azure Instance Metadata Service of the
+            machine (system-assigned, or the user-assigned identity that O(registries[].client_id)
+            or O(registries[].resource_id) names); V(workload_identity) with the Kubernetes
+            ServiceAccount token AKS projects into a pod (O(registries[].federated_token_file)).
+          - The exchange goes to C(/oauth2/exchange) on the host of the realm that the login
+            server's C(/v2/) challenge names, with the challenge's C(service), as Azure's own tools do.
         type: str
-        choices: [json_key, json_key_base64, access_token, service_principal, token_exchange]
+        choices: [json_key, json_key_base64, access_token, service_principal, token_exchange, managed_identity,
+                  workload_identity]
       service_account_key_file:
         description:
           - For V(gcr), the path of a Google credential file. Mutually exclusive with
@@ -156,22 +164,61 @@ options:
         type: raw
       tenant_id:
         description:
-          - For V(acr), the Azure AD tenant of the service principal (a GUID or a domain).
-            Required with V(token_exchange).
+          - For V(acr), the Azure AD tenant (a GUID or a domain). Required with V(token_exchange);
+            with V(workload_identity) the default is E(AZURE_TENANT_ID).
         type: str
       client_id:
         description:
-          - For V(acr), the application (client) ID of the service principal. Required.
+          - For V(acr), the application (client) ID of the service principal. Required with
+            V(service_principal) and V(token_exchange).
+          - With V(workload_identity), the client ID of the app or user-assigned identity whose
+            federated credential trusts the ServiceAccount; the default is E(AZURE_CLIENT_ID).
+          - With V(managed_identity), the client ID of a user-assigned identity; leave it out for
+            the system-assigned identity.
         type: str
       client_secret:
         description:
-          - For V(acr), the client secret of the service principal. Required.
+          - For V(acr), the client secret of the service principal. Required with
+            V(service_principal) and V(token_exchange); refused with the other methods.
         type: str
       authority_host:
         description:
-          - For V(acr) with V(token_exchange), the Azure AD authority.
-          - Default is the environment variable E(AZURE_AUTHORITY_HOST), and then
-            V(https://login.microsoftonline.com). It must use https; a bare host name gets
-            C(https://).
+          - For V(acr) with V(token_exchange) or V(workload_identity), the Azure AD authority.
+          - Default is the environment variable E(AZURE_AUTHORITY_HOST), and then the host of
+            O(registries[].cloud). It must use https; a bare host name gets C(https://). A host
+            other than those of the three clouds is trusted as given (no instance discovery), as
+            for Azure Stack.
         type: str
+      audience:
+        description:
+          - For V(acr), the audience of the Azure AD token that is exchanged.
+          - V(acr) (the default) asks for C(https://containerregistry.azure.net/.default), as the
+            Kubernetes ACR credential provider and C(az acr login) do.
+          - V(arm) asks for the Azure Resource Manager audience of the cloud
+            (C(https://management.azure.com/.default) in the public cloud), which registries that
+            predate ACR audience tokens need. Registries with ARM audience token authentication
+            disabled refuse it.
+        type: str
+        choices: [acr, arm]
+      cloud:
+        description:
+          - For V(acr), the Azure cloud, which sets the authority host, the ARM audience and the
+            suffix a bare registry name in O(registries[].server) gets.
+          - V(public) (default) C(login.microsoftonline.com), C(management.azure.com), C(azurecr.io);
+            V(china) C(login.chinacloudapi.cn), C(management.chinacloudapi.cn), C(azurecr.cn);
+            V(us_government) C(login.microsoftonline.us), C(management.usgovcloudapi.net), C(azurecr.us).
+        type: str
+        choices: [china, public, us_government]
+      resource_id:
+        description:
+          - For V(acr) with V(managed_identity), the Azure resource ID of a user-assigned identity
+            (C(/subscriptions/.../userAssignedIdentities/NAME)). Mutually exclusive with
+            O(registries[].client_id).
+        type: str
+      federated_token_file:
+        description:
+          - For V(acr) with V(workload_identity), the file with the ServiceAccount token (audience
+            C(api://AzureADTokenExchange)) that is presented to Azure AD. The default is
+            E(AZURE_FEDERATED_TOKEN_FILE), which AKS sets in pods that use workload identity.
+        type: path
 """

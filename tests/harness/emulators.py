@@ -9,9 +9,8 @@
   as a proxy in front of a registry may.
 - Google (OAuth2, STS, IAM Credentials, the metadata server and a GCR token endpoint) lives in
   ``emulators_gcp.py``.
-- ``azure-ad``: the Azure AD client-credentials endpoint (the authority).
-- ``azure``: an ACR login server: ``/oauth2/exchange``, ``/oauth2/token`` and a ``/v2/`` challenge.
-  It checks Azure AD tokens with the key the ``azure-ad`` process signs them with (from the config).
+
+The Azure endpoints (Azure AD, IMDS, ACR's token service) are in ``emulators_azure.py``.
 
 Each service serves TLS with the certificate the config's ``tls`` names for it: the cloud token
 endpoints under a CA of their own, the registries and their token servers under the registries' CA.
@@ -40,7 +39,6 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-ACR_USERNAME = "00000000-0000-0000-0000-000000000000"
 PUBLIC_PREFIX = "public/"
 
 
@@ -224,121 +222,52 @@ class RegistryTokenHandler(Handler):
                                 "expires_in": 300, "scope": form.get("scope", "")})
 
 
-class AzureHandler(Handler):
-    """Azure AD client credentials, then ACR's refresh-token exchange and access tokens."""
-
-    def _sign(self, claims, lifetime):
-        now = int(time.time())
-        claims = dict(claims, iat=now, nbf=now, exp=now + lifetime, jti=uuid.uuid4().hex)
-        return self.issued(jwt.encode(claims, self.server.azure_secret, algorithm="HS256"))
-
-    def _claims(self, token, kind):
-        try:
-            claims = jwt.decode(token or "", self.server.azure_secret, algorithms=["HS256"],
-                                options={"verify_aud": False})
-        except jwt.PyJWTError:
-            return None
-        return claims if claims.get("kind") == kind else None
-
-    def _host(self):
-        return self.headers.get("Host", "")
-
-    def do_POST(self):  # pylint: disable=invalid-name
-        cfg = self.config["azure"]
-        path, form = self.route(), self.form()
-        if path == f"/{cfg['tenant_id']}/oauth2/v2.0/token":
-            if form.get("grant_type") != "client_credentials":
-                return self.reply(400, {"error": "unsupported_grant_type"})
-            if form.get("client_id") != cfg["client_id"] or not secrets.compare_digest(
-                    form.get("client_secret", ""), cfg["client_secret"]):
-                return self.reply(401, {"error": "invalid_client",
-                                        "error_description": "AADSTS7000215: Invalid client secret."})
-            token = self._sign({"kind": "aad", "tid": cfg["tenant_id"], "appid": cfg["client_id"],
-                                "aud": form.get("scope", "")}, 3600)
-            return self.reply(200, {"token_type": "Bearer", "expires_in": 3599,
-                                    "ext_expires_in": 3599, "access_token": token})
-        tenant, sep, rest = path.lstrip("/").partition("/")
-        if sep and rest == "oauth2/v2.0/token":
-            # As Azure AD answers for a tenant it does not know (a GUID or a domain alike).
-            return self.reply(400, {"error": "invalid_request", "error_codes": [90002],
-                                    "error_description": f"AADSTS90002: Tenant '{tenant}' not found. Check to make "
-                                                         "sure you have the correct tenant ID and are signing into "
-                                                         "the correct cloud.\r\nTrace ID: 0\r\nCorrelation ID: 0"})
-        if path == "/oauth2/exchange":
-            aad = self._claims(form.get("access_token"), "aad")
-            if form.get("grant_type") != "access_token" or aad is None or \
-                    form.get("service") != self._host():
-                return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
-                                                    "message": "invalid access token"}]})
-            return self.reply(200, {"refresh_token": self._sign(
-                {"kind": "acr-refresh", "tenant": aad["tid"], "sub": aad["appid"],
-                 "aud": self._host()}, 3 * 3600)})
-        if path == "/oauth2/token":
-            if form.get("grant_type") == "refresh_token" and \
-                    self._claims(form.get("refresh_token"), "acr-refresh"):
-                return self._access_token(form.get("scope", ""))
-            if form.get("grant_type") == "password" and self._basic_ok(
-                    form.get("username", ""), form.get("password", "")):
-                return self._access_token(form.get("scope", ""))
-            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad grant"}]})
-        return self.reply(404, {"error": "not found"})
-
-    def _basic_ok(self, user, password):
-        cfg = self.config["azure"]
-        if user == ACR_USERNAME:
-            return self._claims(password, "acr-refresh") is not None
-        return user == cfg["client_id"] and secrets.compare_digest(password, cfg["client_secret"])
-
-    def _access_token(self, scope):
-        token = self._sign({"kind": "acr-access", "aud": self._host(), "scope": scope}, 1200)
-        return self.reply(200, {"access_token": token})
-
-    def do_GET(self):  # pylint: disable=invalid-name
-        path = self.route()
-        if path == "/oauth2/token":
-            creds = self.basic_auth()
-            if creds and self._basic_ok(*creds):
-                return self._access_token(" ".join(self.query().get("scope", [])))
-            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]})
-        if path == "/v2":
-            if self._claims(self.bearer(), "acr-access"):
-                return self.reply(200, {})
-            realm = f"https://{self._host()}/oauth2/token"
-            return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
-                                                "message": "authentication required"}]},
-                              {"WWW-Authenticate": f'Bearer realm="{realm}",service="{self._host()}"'})
-        return self.reply(404, {"error": "not found"})
+HANDLERS = {"registry-token": RegistryTokenHandler}
 
 
-HANDLERS = {"registry-token": RegistryTokenHandler, "azure-ad": AzureHandler, "azure": AzureHandler}
-
-
-def build_server(service, config, port):
-    handler = type(f"{service}-handler", (HANDLERS[service],), {"config": config})
+def new_server(handlers, service, config, port):
+    """A threading server on 127.0.0.1:``port`` for ``handlers[service]`` with ``config``."""
+    handler = type(f"{service}-handler", (handlers[service],), {"config": config})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.issued_lock = threading.Lock()
-    if service == "registry-token":
-        pem = Path(config["registry"]["signing_key"]).read_bytes()
-        server.signing_key = serialization.load_pem_private_key(pem, None)
-        cert = x509.load_pem_x509_certificate(Path(config["registry"]["signing_cert"]).read_bytes())
-        server.key_id = libtrust_key_id(cert.public_key())
-    if service in ("azure", "azure-ad"):
-        server.azure_secret = bytes.fromhex(config["azure"]["signing_secret"])
+    return server
+
+
+def load_signing(key_path, cert_path):
+    """The ES256 key a token server signs with, and its libtrust key ID (the JWTs' ``kid``)."""
+    key = serialization.load_pem_private_key(Path(key_path).read_bytes(), None)
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    return key, libtrust_key_id(cert.public_key())
+
+
+def serve_tls(server, tls):
+    """TLS with the certificate and key ``tls`` names."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(config["tls"][service]["cert"], config["tls"][service]["key"])
+    context.load_cert_chain(tls["cert"], tls["key"])
     server.socket = context.wrap_socket(server.socket, server_side=True)
     return server
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("service", choices=sorted(HANDLERS))
+def build_server(service, config, port):
+    server = new_server(HANDLERS, service, config, port)
+    if service == "registry-token":
+        server.signing_key, server.key_id = load_signing(config["registry"]["signing_key"],
+                                                         config["registry"]["signing_cert"])
+    return serve_tls(server, config["tls"][service])
+
+
+def main(handlers=None, build=None, doc=None):
+    """``SERVICE --config FILE --port N``: build the server of SERVICE and serve until stopped."""
+    handlers, build = handlers or HANDLERS, build or build_server
+    parser = argparse.ArgumentParser(description=(doc or __doc__).splitlines()[0])
+    parser.add_argument("service", choices=sorted(handlers))
     parser.add_argument("--config", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     config = json.loads(Path(args.config).read_text(encoding="utf-8"))
-    server = build_server(args.service, config, args.port)
-    print(f"{args.service} listening on https://127.0.0.1:{args.port}", flush=True)
+    server = build(args.service, config, args.port)
+    scheme = "https" if isinstance(server.socket, ssl.SSLSocket) else "http"
+    print(f"{args.service} listening on {scheme}://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()
 
 

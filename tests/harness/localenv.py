@@ -50,12 +50,20 @@ ROOT = HERE.parent.parent
 STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
               "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure",
-              "gce_metadata", "gcr_token", "registry_gcr", "google_proxy")
+              "gce_metadata", "gcr_token", "registry_gcr", "google_proxy",
+              "azure_imds", "registry_acr", "registry_acr_strict")
 NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
+SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 TEST_REPOSITORY, TEST_TAG = "regcred/hello", "v1"
 RESTRICTED_USER = "regcred-restricted"
+# The ACR-like registries: docker-registry instances behind the ACR token service emulator;
+# "strict" has ARM audience token authentication disabled.
+ACR_REGISTRIES = ("registry_acr", "registry_acr_strict")
+ACR_ISSUER = "regcred-acr-token-service"
+# The ServiceAccount whose tokens the emulated Azure AD app trusts (its federated identity credential).
+WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT = "default", "regcred-acr-workload"
 ALLOWED_NAMESPACE, DENIED_NAMESPACE = "regcred-allowed", "regcred-denied"
 READY_TIMEOUT = 120
 # Popen objects of this invocation: right after fork, /proc/PID/cmdline still shows the Python
@@ -282,19 +290,58 @@ def prepare(paths, ports, creds, with_node=False):
     cloud_tls = {"cert": str(cloud_serving.cert), "key": str(cloud_serving.key)}
     emulators = {
         "issued_tokens": str(paths.base / "issued-tokens.txt"),
-        "tls": {"registry-token": registry_tls, "azure": registry_tls, "google": cloud_tls, "azure-ad": cloud_tls,
-                "gcr-token": registry_tls},
+        "tls": {"registry-token": registry_tls, "gcr-token": registry_tls, "google": cloud_tls,
+                "azure": registry_tls, "azure-ad": cloud_tls},
         "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
                      "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                      "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
         "gcp": gcp["gcp"], "gcr": gcp["gcr"],
-        "azure": dict({k: creds[f"azure_{k}"] for k in ("tenant_id", "client_id", "client_secret")},
-                      signing_secret=secrets.token_hex(32)),
     }
+    emulators.update(azure_config(paths, ports, creds, pki))
+    for name in ACR_REGISTRIES:
+        files[name] = registry_config(
+            paths, name.replace("_", "-"), ports[name], serving,
+            {"token": {"realm": f"https://127.0.0.1:{ports['azure']}/oauth2/token",
+                       "service": f"127.0.0.1:{ports[name]}", "issuer": ACR_ISSUER,
+                       "rootcertbundle": emulators["acr"]["signing_cert"]}})
     files["emulators"] = paths.conf / "emulators.json"
     files["emulators"].write_text(json.dumps(emulators, indent=2))
     os.chmod(files["emulators"], 0o600)
     return files
+
+
+def azure_config(paths, ports, creds, pki):
+    """The emulators_azure.py part of the config: one tenant with a service principal, an app
+    whose federated credential trusts the cluster's ServiceAccount tokens, managed identities,
+    and the role assignments (AcrPull) of all of them on both ACR-like registries."""
+    signing = pki.issue("acr-token-signing", ("acr-token.regcred.invalid",), ACR_ISSUER)
+    system, user = creds["azure_mi_client_id"], creds["azure_user_mi_client_id"]
+    roles = {creds["azure_client_id"]: "AcrPull", creds["azure_workload_client_id"]: "AcrPull",
+             system: "AcrPull", user: "AcrPull"}
+    return {
+        "azure": dict({k: creds[f"azure_{k}"] for k in ("tenant_id", "client_id", "client_secret")},
+                      signing_secret=secrets.token_hex(32),
+                      workload={"client_id": creds["azure_workload_client_id"],
+                                "issuer": SERVICE_ACCOUNT_ISSUER,
+                                "subject": f"system:serviceaccount:{WORKLOAD_NAMESPACE}:{WORKLOAD_SERVICE_ACCOUNT}",
+                                "issuer_public_key": str(paths.pki / "service-account.pub")},
+                      managed_identities={"system_assigned": {"client_id": system},
+                                          "user_assigned": [{"client_id": user,
+                                                             "resource_id": azure_user_identity(creds)}]}),
+        "acr": {"issuer": ACR_ISSUER, "signing_key": str(signing.key), "signing_cert": str(signing.cert),
+                "admin_user": "regcredacr", "admin_password": creds["azure_acr_admin_password"],
+                # The user-assigned identity has no role on the strict registry: it may exchange
+                # tokens there (Azure AD knows it), and pull nothing.
+                "registries": {f"127.0.0.1:{ports[name]}": {
+                    "arm_audience": name != "registry_acr_strict",
+                    "roles": {k: v for k, v in roles.items() if name == "registry_acr" or k != user}}
+                    for name in ACR_REGISTRIES}},
+    }
+
+
+def azure_user_identity(creds):
+    return ("/subscriptions/%s/resourceGroups/regcred/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+            "regcred-pull" % creds["azure_subscription_id"])
 
 
 def new_credentials():
@@ -306,6 +353,11 @@ def new_credentials():
         "azure_tenant_id": "11111111-2222-3333-4444-" + secrets.token_hex(6),
         "azure_client_id": "aaaaaaaa-bbbb-cccc-dddd-" + secrets.token_hex(6),
         "azure_client_secret": secrets.token_urlsafe(24),
+        "azure_workload_client_id": "bbbbbbbb-cccc-dddd-eeee-" + secrets.token_hex(6),
+        "azure_mi_client_id": "cccccccc-dddd-eeee-ffff-" + secrets.token_hex(6),
+        "azure_user_mi_client_id": "dddddddd-eeee-ffff-0000-" + secrets.token_hex(6),
+        "azure_subscription_id": "eeeeeeee-ffff-0000-1111-" + secrets.token_hex(6),
+        "azure_acr_admin_password": secrets.token_urlsafe(24),
     }
 
 
@@ -438,7 +490,7 @@ def apiserver_argv(bins, paths, ports, serving, ca, tokens, suffix=""):
         "--enable-admission-plugins=ServiceAccount,NamespaceLifecycle,NodeRestriction",
         f"--service-account-key-file={pki / 'service-account.pub'}",
         f"--service-account-signing-key-file={pki / 'service-account.key'}",
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
         "--service-cluster-ip-range=10.96.0.0/24", "--allow-privileged=true",
         f"--cert-dir={paths.data / ('apiserver' + suffix + '-certs')}", "--v=1",
         f"--audit-policy-file={HERE / 'manifests' / 'audit-policy.yaml'}",
@@ -481,17 +533,19 @@ def start_registries_and_emulators(paths, state, files):
     tls = ssl.create_default_context(cafile=ca)
     cloud_tls = ssl.create_default_context(cafile=files["cloud_ca"])
     start_gcp(paths, state, files)
-    for service, trust in (("registry-token", tls), ("azure-ad", cloud_tls), ("azure", tls)):
+    for service, trust, script in (("registry-token", tls, "emulators.py"),
+                                   ("azure-ad", cloud_tls, "emulators_azure.py"), ("azure", tls, "emulators_azure.py"),
+                                   ("azure-imds", None, "emulators_azure.py")):
         port = ports[service.replace("-", "_")]
-        start(paths, state, service, [sys.executable, HERE / "emulators.py", service,
+        start(paths, state, service, [sys.executable, HERE / script, service,
                                       "--config", files["emulators"], "--port", port])
-        wait_until(paths, service,
-                   lambda p=port, t=trust: http_status(f"https://127.0.0.1:{p}/", t) > 0)
+        wait_until(paths, service, lambda p=port, t=trust: http_status(
+            f"{'https' if t else 'http'}://127.0.0.1:{p}/", t) > 0)
     start(paths, state, "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", ports["moto"],
                                  "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key])
     wait_until(paths, "moto",
                lambda: http_status(f"https://127.0.0.1:{ports['moto']}/moto-api/", cloud_tls) == 200)
-    for name in ("registry-basic", "registry-bearer"):
+    for name in ("registry-basic", "registry-bearer") + tuple(n.replace("_", "-") for n in ACR_REGISTRIES):
         port = ports[name.replace("-", "_")]
         start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
         wait_until(paths, name,
@@ -531,8 +585,19 @@ def push_test_image(paths, bins, state, creds):
                         "--dest-cert-dir", str(paths.cert_dir), f"oci:{layout}:{TEST_TAG}",
                         f"docker://{host}/{TEST_REPOSITORY}:{TEST_TAG}"],
                        check=True, capture_output=True, text=True)
-    log(f"pushed {TEST_REPOSITORY}:{TEST_TAG} ({digest[:19]}…) to both registries")
+    push_to_acr_registries(paths, state, creds, layout)
+    log(f"pushed {TEST_REPOSITORY}:{TEST_TAG} ({digest[:19]}…) to the registries")
     return digest
+
+
+def push_to_acr_registries(paths, state, creds, layout):
+    """The test image into the ACR-like registries, as the registry's admin user (AcrPush and more)."""
+    for name in ACR_REGISTRIES:
+        host = f"127.0.0.1:{state['ports'][name]}"
+        subprocess.run(["skopeo", "copy", "--quiet", "--dest-creds", f"regcredacr:{creds['azure_acr_admin_password']}",
+                        "--dest-cert-dir", str(paths.cert_dir), f"oci:{layout}:{TEST_TAG}",
+                        f"docker://{host}/{TEST_REPOSITORY}:{TEST_TAG}"],
+                       check=True, capture_output=True, text=True)
 
 
 def start_node(paths, state, bins, files):
@@ -540,7 +605,7 @@ def start_node(paths, state, bins, files):
     node = nodes.NodePaths(paths.base)
     node.make()
     ports = state["ports"]
-    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_gcr")]
+    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_gcr") + ACR_REGISTRIES]
     nodes.write_containerd_config(node, registries, files["ca"])
     began = time.monotonic()
     start(paths, state, "containerd", ["containerd", "--config", node.containerd_config])
@@ -597,7 +662,15 @@ def write_env(paths, state, files):
         "REGCRED_GCP_KEY_FILE": files["gcp_key"],
         **gcp_env(ports, files),
         "REGCRED_AZURE_AUTHORITY": f"https://127.0.0.1:{ports['azure_ad']}",
-        "REGCRED_AZURE_REGISTRY": f"127.0.0.1:{ports['azure']}",
+        "REGCRED_AZURE_REGISTRY": f"127.0.0.1:{ports['registry_acr']}",
+        "REGCRED_AZURE_REGISTRY_STRICT": f"127.0.0.1:{ports['registry_acr_strict']}",
+        "REGCRED_AZURE_TOKEN_SERVICE": f"127.0.0.1:{ports['azure']}",
+        "REGCRED_AZURE_IMDS": f"http://127.0.0.1:{ports['azure_imds']}",
+        "REGCRED_AZURE_MI_CLIENT_ID": creds["azure_mi_client_id"],
+        "REGCRED_AZURE_USER_MI_CLIENT_ID": creds["azure_user_mi_client_id"],
+        "REGCRED_AZURE_USER_MI_RESOURCE_ID": azure_user_identity(creds),
+        "REGCRED_AZURE_WORKLOAD_CLIENT_ID": creds["azure_workload_client_id"],
+        "REGCRED_AZURE_WORKLOAD_SERVICE_ACCOUNT": f"{WORKLOAD_NAMESPACE}/{WORKLOAD_SERVICE_ACCOUNT}",
         "REGCRED_AZURE_TENANT_ID": creds["azure_tenant_id"],
         "REGCRED_AZURE_CLIENT_ID": creds["azure_client_id"],
         "REGCRED_AZURE_CLIENT_SECRET": creds["azure_client_secret"],

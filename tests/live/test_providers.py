@@ -249,14 +249,18 @@ def acr_context(env):
 
 
 def registry_opens(env, username, password):
-    """Log in as a Docker client does: basic credentials for an access token, then /v2/."""
-    registry = env["REGCRED_AZURE_REGISTRY"]
-    token = requests.get("https://%s/oauth2/token" % registry, auth=(username, password),
-                         params={"service": registry, "scope": "repository:hello:pull"},
-                         verify=env["REGCRED_AZURE_CA"], timeout=30)
+    """Pull as a Docker client does: the challenge of /v2/, an access token from its realm with
+    basic credentials, then the test image's manifest."""
+    registry, ca = env["REGCRED_AZURE_REGISTRY"], env["REGCRED_AZURE_CA"]
+    challenge = requests.get("https://%s/v2/" % registry, verify=ca, timeout=30)
+    params = dict(re.findall(r'(\w+)="([^"]*)"', challenge.headers["WWW-Authenticate"]))
+    repository, tag = env["REGCRED_TEST_IMAGE"].split(":")
+    token = requests.get(params["realm"], auth=(username, password), verify=ca, timeout=30,
+                         params={"service": params["service"], "scope": "repository:%s:pull" % repository})
     assert token.status_code == 200, token.status_code
-    response = requests.get("https://%s/v2/" % registry, verify=env["REGCRED_AZURE_CA"], timeout=30,
-                            headers={"Authorization": "Bearer " + token.json()["access_token"]})
+    response = requests.get("https://%s/v2/%s/manifests/%s" % (registry, repository, tag), verify=ca, timeout=30,
+                            headers={"Authorization": "Bearer " + token.json()["access_token"],
+                                     "Accept": "application/vnd.oci.image.manifest.v1+json"})
     return response.status_code
 
 
@@ -280,16 +284,17 @@ def test_acr_wrong_client_secret(env):
     with pytest.raises(ProviderError) as info:
         mint(acr, acr_entry(env, "token_exchange", client_secret=secret), acr_context(env))
     assert info.value.field.endswith(".client_secret")
-    assert "401" in str(info.value) and "invalid_client" in str(info.value)
+    assert "AADSTS7000215" in str(info.value)
     assert secret not in str(info.value)
     assert env["REGCRED_AZURE_CLIENT_SECRET"] not in str(info.value)
 
 
 def test_acr_checks_the_authority_certificate(env, monkeypatch):
-    # The public CAs only: the emulated Azure AD's CA is not among them.
+    # The public CAs only: the emulated Azure AD's CA is not among them, and the registry CA
+    # (registry_ca_path), which the challenge of the login server passes, does not apply to Azure AD.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
     with pytest.raises(ProviderError) as info:
-        mint(acr, acr_entry(env, "token_exchange"), MintContext())
+        mint(acr, acr_entry(env, "token_exchange"), acr_context(env))
     assert info.value.field == FIELD + ".authority_host"
     assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
 

@@ -208,8 +208,9 @@ def test_acr_accepts_the_service_principal(env):
 def test_acr_refuses_a_wrong_secret(env):
     result = failed(env, registry.verify(acr(env, WRONG), MintContext(ca_path=env["REGCRED_AZURE_CA"], timeout=10)))
     assert result == (False, 401, "%s refused the credential for user %s: HTTP 401 UNAUTHORIZED from the token "
-                                  "endpoint https://%s/oauth2/token (bad credentials)"
-                      % (env["REGCRED_AZURE_REGISTRY"], env["REGCRED_AZURE_CLIENT_ID"], env["REGCRED_AZURE_REGISTRY"]))
+                                  "endpoint https://%s/oauth2/token (authentication required)"
+                      % (env["REGCRED_AZURE_REGISTRY"], env["REGCRED_AZURE_CLIENT_ID"],
+                         env["REGCRED_AZURE_TOKEN_SERVICE"]))
 
 
 def test_netrc_login_stays_out_of_the_anonymous_probe(env, tmp_path, monkeypatch):

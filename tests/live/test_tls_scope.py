@@ -10,6 +10,7 @@ import certifi
 import pytest
 
 import testenv
+from test_acr_auth_methods import federated_token
 from test_gcp_credentials import sources as gcp_sources
 from test_registry_credentials import acr, ecr, gcr, moto
 
@@ -61,3 +62,14 @@ def test_registry_tls_options_do_not_reach_cloud_token_endpoints(env, tmp_path, 
 def test_registry_tls_options_do_not_reach_google_credential_endpoints(env, make_namespace, tmp_path, source, ca_path):
     registry, extra_env = gcp_sources(env, make_namespace("tls"), tmp_path)[source][:2]
     check_tls_scope(env, tmp_path, ca_path, registry, extra_env)
+
+
+# Azure AD through a workload identity's client assertion. (managed_identity asks IMDS, which is
+# plain http on 169.254.169.254; its token exchange is the registry's, as for acr.)
+@CA_PATH
+def test_registry_tls_options_do_not_reach_azure_ad_for_workload_identity(env, admin, tmp_path, ca_path):
+    registry = {"provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "workload_identity",
+                "tenant_id": env["REGCRED_AZURE_TENANT_ID"], "client_id": env["REGCRED_AZURE_WORKLOAD_CLIENT_ID"],
+                "authority_host": env["REGCRED_AZURE_AUTHORITY"],
+                "federated_token_file": str(federated_token(env, admin, tmp_path / "token"))}
+    check_tls_scope(env, tmp_path, ca_path, registry, {})

@@ -109,18 +109,29 @@ def cases(env):
                    None, SHORT),
         "azure-ad": ("azure-ad", [azure], {"registry_ca_path": env["REGCRED_AZURE_CA"]},
                      env["REGCRED_AZURE_AUTHORITY"], SHORT),
-        # The ACR login server's token exchange, after Azure AD answered.
+        # The ACR token exchange at the realm the login server's challenge names, after Azure AD answered.
         "acr": ("azure", [azure], {"registry_ca_path": env["REGCRED_AZURE_CA"]},
-                env["REGCRED_AZURE_REGISTRY"], SHORT),
+                env["REGCRED_AZURE_TOKEN_SERVICE"], SHORT),
+        # The login server's /v2/ challenge, asked first.
+        "acr-login-server": ("registry-acr", [azure], {"registry_ca_path": env["REGCRED_AZURE_CA"]},
+                             env["REGCRED_AZURE_REGISTRY"], SHORT),
+        # The managed identity endpoint (IMDS); azure-identity's own retries are off, so one attempt.
+        "azure-imds": ("azure-imds", [{"provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"],
+                                       "auth": "managed_identity"}],
+                       {"registry_ca_path": env["REGCRED_AZURE_CA"]}, env["REGCRED_AZURE_IMDS"], SHORT),
     }
 
 
-CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "google", "azure-ad", "acr")
+CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "google", "azure-ad", "acr",
+         "acr-login-server", "azure-imds")
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_a_silent_registry_or_cloud_endpoint_fails_within_registry_timeout(env, admin, make_namespace, tmp_path, case):
+def test_a_silent_registry_or_cloud_endpoint_fails_within_registry_timeout(
+        env, admin, make_namespace, tmp_path, case, monkeypatch):
     process, registries, options, server, budget = cases(env)[case]
+    # Where azure-identity finds IMDS (the managed identity case); ansible_env passes it on.
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", env["REGCRED_AZURE_IMDS"])
     if server is None:  # the Google token endpoint: the token_uri of the key file
         with open(env["REGCRED_GCP_KEY_FILE"], encoding="utf-8") as handle:
             server = json.load(handle)["token_uri"]

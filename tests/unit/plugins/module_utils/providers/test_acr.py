@@ -19,9 +19,13 @@ from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import
 SECRET = "Xy8Q~client-secret-value"
 
 
+WORKLOAD_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE")
+
+
 @pytest.fixture(autouse=True)
-def no_authority_variable(monkeypatch):
-    monkeypatch.delenv("AZURE_AUTHORITY_HOST", raising=False)
+def no_azure_variables(monkeypatch):
+    for name in ("AZURE_AUTHORITY_HOST",) + WORKLOAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 def entry(**values):
@@ -84,7 +88,9 @@ def test_identity_holds_no_secret_and_resolves_the_authority():
     assert result == {"provider": "acr", "server": "myregistry.azurecr.io", "auth": "token_exchange",
                       "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
                       "client_id": "0f1e2d3c-aaaa-bbbb-cccc-123456789abc",
-                      "authority_host": "https://login.microsoftonline.com"}
+                      "authority_host": "https://login.microsoftonline.com",
+                      "scope": "https://containerregistry.azure.net/.default", "resource_id": None,
+                      "federated_token_file": None}
     assert SECRET not in repr(result)
 
 
@@ -139,4 +145,120 @@ def test_refresh_token_expiry_is_read_from_a_jwt_or_left_unknown(token, expected
     ("no error code", "", 404, "authority_host"),
 ])
 def test_an_azure_ad_error_names_the_option_it_is_about(code, description, status, field):
-    assert acr._aad_error_field(code, description, status) == field
+    assert acr.aad_error_field(code, description, status) == field
+
+
+@pytest.mark.parametrize("values", [
+    {"auth": "managed_identity", "tenant_id": None, "client_id": None, "client_secret": None},
+    {"auth": "managed_identity", "client_secret": None, "resource_id": "/subscriptions/s/resourceGroups/g/providers/"
+     "Microsoft.ManagedIdentity/userAssignedIdentities/pull", "client_id": None},
+    {"auth": "workload_identity", "client_secret": None, "federated_token_file": "/var/run/secrets/token"},
+    {"auth": "token_exchange", "audience": "arm", "cloud": "china"},
+    {"server": "myregistry", "cloud": "us_government"},
+])
+def test_new_auth_methods_pass(values):
+    acr.validate(entry(**values), "registries[1]")
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"auth": "managed_identity"}, "registries[1].client_secret"),
+    ({"auth": "workload_identity", "federated_token_file": "/t"}, "registries[1].client_secret"),
+    ({"auth": "managed_identity", "client_secret": None, "resource_id": "/subscriptions/s/x"},
+     "registries[1].resource_id"),
+    ({"auth": "workload_identity", "client_secret": None}, "registries[1].federated_token_file"),
+    ({"auth": "workload_identity", "client_secret": None, "tenant_id": None, "federated_token_file": "/t"},
+     "registries[1].tenant_id"),
+    ({"auth": "workload_identity", "client_secret": None, "tenant_id": "a/b", "federated_token_file": "/t"},
+     "registries[1].tenant_id"),
+])
+def test_new_auth_methods_name_the_field(values, field):
+    exc = error(**values)
+    assert exc.field == field
+
+
+def test_workload_identity_reads_what_aks_injects(monkeypatch):
+    value = entry(auth="workload_identity", client_secret=None, tenant_id=None, client_id=None)
+    exc = error(auth="workload_identity", client_secret=None, tenant_id=None, client_id=None)
+    assert exc.field == "registries[1].tenant_id" and "AZURE_TENANT_ID" in str(exc)
+    monkeypatch.setenv("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "11111111-0000-0000-0000-000000000001")
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token")
+    acr.validate(value, "registries[1]")
+    result = acr.identity(value)
+    assert (result["tenant_id"], result["client_id"], result["federated_token_file"]) == (
+        "72f988bf-86f1-41af-91ab-2d7cd011db47", "11111111-0000-0000-0000-000000000001",
+        "/var/run/secrets/azure/tokens/azure-identity-token")
+    # An option wins over the variable.
+    assert acr.identity(dict(value, client_id="22222222-0000-0000-0000-000000000002"))["client_id"] == \
+        "22222222-0000-0000-0000-000000000002"
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({}, "https://containerregistry.azure.net/.default"),
+    ({"cloud": "china"}, "https://containerregistry.azure.net/.default"),
+    ({"audience": "arm"}, "https://management.azure.com/.default"),
+    ({"audience": "arm", "cloud": "china"}, "https://management.chinacloudapi.cn/.default"),
+    ({"audience": "arm", "cloud": "us_government"}, "https://management.usgovcloudapi.net/.default"),
+])
+def test_scope_follows_audience_and_cloud(values, expected):
+    assert acr.scope(entry(**values)) == expected
+
+
+@pytest.mark.parametrize("values, server, authority", [
+    ({"server": "myregistry"}, "myregistry.azurecr.io", "https://login.microsoftonline.com"),
+    ({"server": "myregistry", "cloud": "china"}, "myregistry.azurecr.cn", "https://login.chinacloudapi.cn"),
+    ({"server": "myregistry", "cloud": "us_government"}, "myregistry.azurecr.us", "https://login.microsoftonline.us"),
+    ({"server": "127.0.0.1:5000", "cloud": "china"}, "127.0.0.1:5000", "https://login.chinacloudapi.cn"),
+    ({"server": "myregistry.azurecr.io", "cloud": "china", "authority_host": "https://login.example"},
+     "myregistry.azurecr.io", "https://login.example"),
+])
+def test_cloud_sets_the_registry_suffix_and_authority(values, server, authority):
+    result = acr.identity(entry(**values))
+    assert (result["server"], result["authority_host"]) == (server, authority)
+
+
+def test_the_exchange_goes_to_the_realm_host_with_the_challenge_service():
+    header = 'Bearer realm="https://myregistry.azurecr.io/oauth2/token",service="myregistry.azurecr.io"'
+    assert acr.exchange_endpoint(header, "myregistry.azurecr.io", "registries[1].server") == \
+        ("https://myregistry.azurecr.io/oauth2/exchange", "myregistry.azurecr.io")
+    header = 'Bearer realm="https://127.0.0.1:8443/oauth2/token",service="127.0.0.1:5000",scope="x"'
+    assert acr.exchange_endpoint(header, "127.0.0.1:5000", "r") == ("https://127.0.0.1:8443/oauth2/exchange",
+                                                                    "127.0.0.1:5000")
+
+
+@pytest.mark.parametrize("header, words", [
+    ('Basic realm="registry"', "Bearer challenge"),
+    (None, "Bearer challenge"),
+    ('Bearer realm="https://r.example/oauth2/token"', "Bearer challenge"),
+    ('Bearer realm="http://r.example/oauth2/token",service="r.example"', "https:// realm"),
+])
+def test_a_challenge_without_realm_and_service_is_refused(header, words):
+    with pytest.raises(ProviderError) as info:
+        acr.exchange_endpoint(header, "r.example", "registries[1].server")
+    assert info.value.field == "registries[1].server" and words in str(info.value)
+
+
+@pytest.mark.parametrize("messages, expected", [
+    (["Authentication failed: AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1"],
+     "AADSTS7000215: Invalid client secret provided."),
+    (["Authentication failed: Unable to get authority configuration", "Unable to get authority configuration",
+      'OIDC Discovery failed. Error: {"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant \'x\' '
+      'not found.\\r\\nTrace ID: 1", "error_codes": [90002]}'],
+     "AADSTS90002: Tenant 'x' not found."),
+    (["ManagedIdentityCredential authentication unavailable.\nmore"], "ManagedIdentityCredential authentication "
+     "unavailable."),
+    ([], ""),
+])
+def test_the_azure_ad_explanation_is_found_in_the_causes(messages, expected):
+    assert acr.aad_description(messages) == expected
+
+
+@pytest.mark.parametrize("token, tenant", [
+    ("%s.%s.sig" % (_segment({"alg": "none"}), _segment({"tid": "72f988bf"})), "72f988bf"),
+    ("%s.%s.sig" % (_segment({"alg": "none"}), _segment({"tid": 3})), None),
+    ("%s.%s.sig" % (_segment({"alg": "none"}), _segment(["tid"])), None),
+    ("opaque", None),
+    ("a.!!!.c", None),
+])
+def test_the_tenant_is_read_from_the_token(token, tenant):
+    assert acr.tenant_of(token) == tenant
