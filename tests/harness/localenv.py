@@ -42,6 +42,7 @@ sys.path.insert(0, str(HERE))
 
 # pylint: disable=wrong-import-position
 import binaries  # noqa: E402
+import ecr_registry  # noqa: E402
 import node as nodes  # noqa: E402
 import oci  # noqa: E402
 from pki import KeyPair, Pki, google_service_account_key  # noqa: E402
@@ -49,7 +50,8 @@ from pki import KeyPair, Pki, google_service_account_key  # noqa: E402
 ROOT = HERE.parent.parent
 STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
-              "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure")
+              "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure",
+              "registry_ecr")
 NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
@@ -266,6 +268,10 @@ def prepare(paths, ports, creds, with_node=False):
                    "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                    "rootcertbundle": str(signing.cert)}})
 
+    # The ECR-like registry: the logins moto issues open it (ecr_registry.py).
+    files["registry_ecr"] = registry_config(paths, "registry-ecr", ports["registry_ecr"], serving,
+                                            ecr_registry.auth(paths))
+
     # Cloud token endpoints (Google, Azure AD, AWS) are served under a CA of their own, which the
     # SDKs trust through REQUESTS_CA_BUNDLE and AWS_CA_BUNDLE, as behind a TLS-inspecting proxy.
     # The registries' CA is not in that bundle, so registry TLS options cannot stand in for it.
@@ -386,7 +392,7 @@ def start_registries_and_emulators(paths, state, files):
                                  "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key])
     wait_until(paths, "moto",
                lambda: http_status(f"https://127.0.0.1:{ports['moto']}/moto-api/", cloud_tls) == 200)
-    for name in ("registry-basic", "registry-bearer"):
+    for name in ("registry-basic", "registry-bearer", "registry-ecr"):
         port = ports[name.replace("-", "_")]
         start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
         wait_until(paths, name,
@@ -418,15 +424,18 @@ def push_test_image(paths, bins, state, creds):
     authfile = paths.conf / "registry-auth.json"
     token = base64.b64encode(
         f"{creds['registry_user']}:{creds['registry_password']}".encode()).decode()
-    hosts = [f"127.0.0.1:{state['ports'][k]}" for k in ("registry_basic", "registry_bearer")]
-    authfile.write_text(json.dumps({"auths": {h: {"auth": token} for h in hosts}}))
+    logins = {f"127.0.0.1:{state['ports'][k]}": token for k in ("registry_basic", "registry_bearer")}
+    logins[f"127.0.0.1:{state['ports']['registry_ecr']}"] = base64.b64encode(
+        f"{ecr_registry.USERNAME}:{ecr_registry.moto_password()}".encode()).decode()
+    hosts = list(logins)
+    authfile.write_text(json.dumps({"auths": {h: {"auth": t} for h, t in logins.items()}}))
     os.chmod(authfile, 0o600)
     for host in hosts:
         subprocess.run(["skopeo", "copy", "--quiet", "--dest-authfile", str(authfile),
                         "--dest-cert-dir", str(paths.cert_dir), f"oci:{layout}:{TEST_TAG}",
                         f"docker://{host}/{TEST_REPOSITORY}:{TEST_TAG}"],
                        check=True, capture_output=True, text=True)
-    log(f"pushed {TEST_REPOSITORY}:{TEST_TAG} ({digest[:19]}…) to both registries")
+    log(f"pushed {TEST_REPOSITORY}:{TEST_TAG} ({digest[:19]}…) to the registries")
     return digest
 
 
@@ -435,7 +444,7 @@ def start_node(paths, state, bins, files):
     node = nodes.NodePaths(paths.base)
     node.make()
     ports = state["ports"]
-    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer")]
+    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_ecr")]
     nodes.write_containerd_config(node, registries, files["ca"])
     began = time.monotonic()
     start(paths, state, "containerd", ["containerd", "--config", node.containerd_config])
@@ -482,6 +491,8 @@ def write_env(paths, state, files):
         "REGCRED_TEST_IMAGE": f"{TEST_REPOSITORY}:{TEST_TAG}",
         "REGCRED_TEST_IMAGE_DIGEST": state["image_digest"],
         "AWS_ENDPOINT_URL_ECR": f"https://127.0.0.1:{ports['moto']}",
+        "REGCRED_ECR_REGISTRY": f"127.0.0.1:{ports['registry_ecr']}",
+        "REGCRED_ECR_REGISTRY_HOST": ecr_registry.HOST,
         # What the SDKs of the cloud token endpoints trust: the system store plus the cloud CA.
         "REQUESTS_CA_BUNDLE": files["cloud_trust"],
         "AWS_CA_BUNDLE": files["cloud_trust"],
