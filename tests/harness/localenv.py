@@ -51,7 +51,7 @@ ROOT = HERE.parent.parent
 STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output" / "localenv"))
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
               "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure",
-              "registry_ecr")
+              "registry_ecr", "ecr_public")
 NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
@@ -59,6 +59,8 @@ TEST_REPOSITORY, TEST_TAG = "regcred/hello", "v1"
 RESTRICTED_USER = "regcred-restricted"
 ALLOWED_NAMESPACE, DENIED_NAMESPACE = "regcred-allowed", "regcred-denied"
 READY_TIMEOUT = 120
+# The AWS keys moto and the ECR Public emulator take (moto takes any).
+AWS_ACCESS_KEY_ID = AWS_SECRET_ACCESS_KEY = "testing"
 # Popen objects of this invocation: right after fork, /proc/PID/cmdline still shows the Python
 # parent, so start-up checks ask the Popen object, not /proc.
 STARTED = {}
@@ -288,13 +290,15 @@ def prepare(paths, ports, creds, with_node=False):
     cloud_tls = {"cert": str(cloud_serving.cert), "key": str(cloud_serving.key)}
     emulators = {
         "issued_tokens": str(paths.base / "issued-tokens.txt"),
-        "tls": {"registry-token": registry_tls, "azure": registry_tls, "google": cloud_tls, "azure-ad": cloud_tls},
+        "tls": {"registry-token": registry_tls, "azure": registry_tls, "google": cloud_tls, "azure-ad": cloud_tls,
+                "ecr-public": cloud_tls},
         "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
                      "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                      "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
         "google": {"key_file": str(gcp_key), "client_email": google["client_email"]},
         "azure": dict({k: creds[f"azure_{k}"] for k in ("tenant_id", "client_id", "client_secret")},
                       signing_secret=secrets.token_hex(32)),
+        "ecr_public": {"access_key": AWS_ACCESS_KEY_ID, "secret_key": AWS_SECRET_ACCESS_KEY},
     }
     files["emulators"] = paths.conf / "emulators.json"
     files["emulators"].write_text(json.dumps(emulators, indent=2))
@@ -392,6 +396,10 @@ def start_registries_and_emulators(paths, state, files):
                                  "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key])
     wait_until(paths, "moto",
                lambda: http_status(f"https://127.0.0.1:{ports['moto']}/moto-api/", cloud_tls) == 200)
+    start(paths, state, "ecr-public", [sys.executable, HERE / "emulators_ecr.py", "ecr-public",
+                                       "--config", files["emulators"], "--port", ports["ecr_public"]])
+    wait_until(paths, "ecr-public",
+               lambda: http_status(f"https://127.0.0.1:{ports['ecr_public']}/", cloud_tls) > 0)
     for name in ("registry-basic", "registry-bearer", "registry-ecr"):
         port = ports[name.replace("-", "_")]
         start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
@@ -491,14 +499,15 @@ def write_env(paths, state, files):
         "REGCRED_TEST_IMAGE": f"{TEST_REPOSITORY}:{TEST_TAG}",
         "REGCRED_TEST_IMAGE_DIGEST": state["image_digest"],
         "AWS_ENDPOINT_URL_ECR": f"https://127.0.0.1:{ports['moto']}",
+        "AWS_ENDPOINT_URL_ECR_PUBLIC": f"https://127.0.0.1:{ports['ecr_public']}",
         "REGCRED_ECR_REGISTRY": f"127.0.0.1:{ports['registry_ecr']}",
         "REGCRED_ECR_REGISTRY_HOST": ecr_registry.HOST,
         # What the SDKs of the cloud token endpoints trust: the system store plus the cloud CA.
         "REQUESTS_CA_BUNDLE": files["cloud_trust"],
         "AWS_CA_BUNDLE": files["cloud_trust"],
         "REGCRED_CLOUD_CA": files["cloud_ca"],
-        "REGCRED_AWS_ACCESS_KEY_ID": "testing",
-        "REGCRED_AWS_SECRET_ACCESS_KEY": "testing",
+        "REGCRED_AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
+        "REGCRED_AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
         "REGCRED_AWS_REGION": "us-east-1",
         "REGCRED_GCP_KEY_FILE": files["gcp_key"],
         "REGCRED_AZURE_AUTHORITY": f"https://127.0.0.1:{ports['azure_ad']}",

@@ -9,13 +9,14 @@ registry's loopback address (an authfile key rewrite, not a registries.conf mirr
 Secret's."""
 
 import base64
+import datetime
 import json
 import socket
 
 import pytest
 
 import testenv
-from test_registry_credentials import auths, ecr, moto
+from test_registry_credentials import auths, ecr, ecr_public, issued, moto
 
 PULL_SECRET = "regcred.k8s.registry_pull_secret"
 CREDENTIALS = "regcred.k8s.registry_credentials"
@@ -86,3 +87,26 @@ def test_registry_ids_over_the_limit_fail_before_any_call(env, tmp_path):
     assert run.failed
     assert "registries[0].registry_ids" in run.result["msg"] and "at most 10" in run.result["msg"], run.result
     assert "cannot reach" not in run.result["msg"]
+
+
+def test_ecr_public_token_is_written_for_public_ecr_aws(env, namespace, tmp_path):
+    """ECR Public through its emulator (moto has no ecr-public): the Secret holds the token the
+    emulator issued, under public.ecr.aws, with its 12-hour expiry."""
+    args = {"name": "ecr-public", "namespace": namespace, "registries": [ecr_public(env)]}
+    run = testenv.run_task(env, PULL_SECRET, args, tmp_path, extra_env=moto(env))
+    assert run.result["namespaces"][namespace]["result"] == "created", run.result
+    stored = stored_auths(env, namespace, "ecr-public")
+    assert list(stored) == ["public.ecr.aws"] and stored["public.ecr.aws"]["username"] == "AWS"
+    assert stored["public.ecr.aws"]["password"] in issued(env)
+    expires = datetime.datetime.fromisoformat(run.result["expires_at"])
+    assert datetime.timedelta(hours=11) < expires - datetime.datetime.now(datetime.timezone.utc) <= datetime.timedelta(hours=12)
+    assert stored["public.ecr.aws"]["password"] not in run.stdout + run.stderr
+
+
+def test_ecr_public_refusal_names_the_credential_and_hides_the_secret(env, tmp_path):
+    entry = dict(ecr_public(env), secret_key="not-the-secret-key")
+    run = testenv.run_task(env, CREDENTIALS, {"registries": [entry], "return_secrets": False}, tmp_path,
+                           extra_env=moto(env))
+    assert run.failed
+    assert run.result["msg"].startswith("registries[0].access_key") and "InvalidSignatureException" in run.result["msg"]
+    assert "not-the-secret-key" not in run.stdout + run.stderr
