@@ -293,6 +293,8 @@ def prepare(paths, ports, creds, with_node=False):
         "tls": {"registry-token": registry_tls, "azure": registry_tls, "google": cloud_tls, "azure-ad": cloud_tls,
                 "ecr-public": cloud_tls},
         "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
+                     # The test user may pull and push everywhere (the token server's access list).
+                     "acl": {creds["registry_user"]: [{"repository": "*", "actions": ["pull", "push"]}]},
                      "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                      "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
         "google": {"key_file": str(gcp_key), "client_email": google["client_email"]},
