@@ -13,7 +13,7 @@ login for ``ACCOUNT``, so only a token moto issued for this account opens it: a 
 another account, or any other password, is refused as ECR refuses it.
 
 Pods and skopeo name the registry ``ACCOUNT.dkr.ecr.REGION.amazonaws.com``, which does not
-resolve here; tests map that name to the loopback address (see tests/live/test_ecr_registry.py).
+resolve here; tests map that name to the loopback address (see tests/live/test_ecr.py).
 """
 
 import subprocess
@@ -35,3 +35,17 @@ def auth(paths):
     subprocess.run(["htpasswd", "-Bci", str(htpasswd), USERNAME], input=moto_password(),
                    text=True, check=True, capture_output=True)
     return {"htpasswd": {"realm": f"https://{HOST}/", "path": str(htpasswd)}}
+
+
+def write_containerd_mirror(certs_d, address, ca):
+    """containerd's hosts.toml that sends pulls of ``HOST`` images to ``address`` (the registry's
+    loopback ``host:port``), trusting ``ca``. The image keeps its ECR name, so the kubelet picks
+    the Secret's key for ``HOST`` and containerd sends that login to the mirror
+    (https://github.com/containerd/containerd/blob/main/docs/hosts.md: "server" is the upstream,
+    each ``[host."..."]`` a mirror tried before it)."""
+    directory = certs_d / HOST
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "hosts.toml"
+    path.write_text(f'server = "https://{HOST}"\n\n[host."https://{address}"]\n'
+                    f'  capabilities = ["pull", "resolve"]\n  ca = "{ca}"\n')
+    return path

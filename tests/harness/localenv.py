@@ -456,6 +456,7 @@ def start_node(paths, state, bins, files):
     ports = state["ports"]
     registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_ecr")]
     nodes.write_containerd_config(node, registries, files["ca"])
+    ecr_registry.write_containerd_mirror(node.certs_d, f"127.0.0.1:{ports['registry_ecr']}", files["ca"])
     began = time.monotonic()
     start(paths, state, "containerd", ["containerd", "--config", node.containerd_config])
     wait_until(paths, "containerd", lambda: node.socket.exists() and nodes.ctr(node, "version", check=False).returncode == 0)
