@@ -110,7 +110,8 @@ options:
           - The partition comes from the registry ECR names, so China regions get
             C(amazonaws.com.cn) and the ISO partitions C(c2s.ic.gov) and C(sc2s.sgov.gov).
             V(dualstack) exists in the aws partition only and fails the task elsewhere.
-          - Default is V([standard]).
+          - Default is the registry as ECR names it in its answer, that is the standard form, or the
+            FIPS one when O(registries[].endpoint_url) is a FIPS API endpoint.
         type: list
         elements: str
         choices: [standard, fips, dualstack]

@@ -51,13 +51,9 @@ def parse(host):
 def hosts(host, forms):
     """The registry's names in ``forms``, in that order, or ValueError saying why a form has none.
 
-    ``host`` is the registry ECR named (its ``proxyEndpoint`` without the scheme). With
-    ``forms == ["standard"]`` a host that is no ECR name (a test double, a future partition) is
-    kept as ECR wrote it."""
+    ``host`` is the registry ECR named (its ``proxyEndpoint`` without the scheme)."""
     parsed = parse(host)
     if parsed is None:
-        if list(forms) == ["standard"]:
-            return [host]
         raise ValueError("ECR named the registry %r, which is not an ECR host name "
                          "(<account>.dkr.ecr.<region>.amazonaws.com or a partition's variant), so "
                          "its other forms are unknown" % host)

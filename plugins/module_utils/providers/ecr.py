@@ -32,10 +32,6 @@ _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 MAX_REGISTRY_IDS = 10
 
 
-def _forms(entry):
-    return entry.get("host_forms") or ["standard"]
-
-
 def validate(entry, field):
     require(entry, field, ["region"])
     if entry.get("server") is not None:
@@ -52,7 +48,7 @@ def validate(entry, field):
         if not _ACCOUNT_ID.fullmatch(registry_id or ""):
             raise ProviderError("%s.registry_ids[%d]" % (field, index),
                                 "%r is not a 12-digit AWS account ID" % registry_id)
-    forms = _forms(entry)
+    forms = entry.get("host_forms") or []
     if len(set(forms)) != len(forms):
         raise ProviderError(field + ".host_forms", "names a form twice")
     aws.validate_credentials(entry, field)
@@ -65,16 +61,17 @@ def mints_token(entry):  # pylint: disable=unused-argument
 def identity(entry):
     result = dict(aws.credential_identity(entry), provider=entry["provider"], region=entry["region"],
                   registry_ids=sorted(entry.get("registry_ids") or []))
-    if _forms(entry) != ["standard"]:
+    if entry.get("host_forms"):
         # Only when set: the identity of an entry written before host_forms existed stays the same.
-        result["host_forms"] = _forms(entry)
+        result["host_forms"] = entry["host_forms"]
     return result
 
 
 def _credentials(data, entry, field):
     server = data["proxyEndpoint"].split("://", 1)[-1].rstrip("/")
     try:
-        servers = ecr_hosts.hosts(server, _forms(entry))
+        # Without host_forms, the registry as ECR names it (a FIPS API endpoint names its FIPS host).
+        servers = ecr_hosts.hosts(server, entry["host_forms"]) if entry.get("host_forms") else [server]
     except ValueError as exc:
         raise ProviderError(field + ".host_forms", str(exc))
     for name in servers:

@@ -54,10 +54,9 @@ def test_dualstack_is_refused_outside_the_aws_partition(host):
         ecr_hosts.hosts(host, ["dualstack"])
 
 
-def test_an_unknown_host_is_kept_for_the_default_form_only():
-    assert ecr_hosts.hosts("ecr.internal.example:5000", ["standard"]) == ["ecr.internal.example:5000"]
+def test_an_unknown_host_has_no_forms():
     with pytest.raises(ValueError, match="not an ECR host name"):
-        ecr_hosts.hosts("ecr.internal.example:5000", ["standard", "fips"])
+        ecr_hosts.hosts("ecr.internal.example:5000", ["standard"])
 
 
 def test_an_unknown_form_is_refused():

@@ -160,7 +160,6 @@ def test_registry_ids_over_the_limit_say_the_limit():
 
 def test_identity_keeps_the_default_host_form_out_and_names_others():
     assert "host_forms" not in ecr.identity(entry())
-    assert ecr.identity(entry(host_forms=["standard"])) == ecr.identity(entry())
     assert ecr.identity(entry(host_forms=["standard", "dualstack"]))["host_forms"] == ["standard", "dualstack"]
 
 
@@ -170,6 +169,7 @@ class _Context:
 
 @pytest.mark.parametrize("forms, servers", [
     (None, ["123456789012.dkr.ecr.eu-west-1.amazonaws.com"]),
+    (["standard"], ["123456789012.dkr.ecr.eu-west-1.amazonaws.com"]),
     (["dualstack", "fips"], ["123456789012.dkr-ecr.eu-west-1.on.aws", "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com"]),
 ])
 def test_one_token_is_written_under_each_host_form(forms, servers):
@@ -182,6 +182,19 @@ def test_one_token_is_written_under_each_host_form(forms, servers):
     made = ecr._credentials(data, entry(host_forms=forms), "registries[3]")
     assert [c.server for c in made] == servers
     assert {(c.username, c.password, c.provider) for c in made} == {("AWS", "secret-token", "ecr")}
+
+
+def test_without_host_forms_the_registry_is_written_as_ecr_names_it():
+    import base64
+    import datetime
+
+    data = {"authorizationToken": base64.b64encode(b"AWS:t").decode(),
+            "proxyEndpoint": "https://123456789012.dkr.ecr-fips.us-east-1.amazonaws.com",
+            "expiresAt": datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)}
+    assert [c.server for c in ecr._credentials(data, entry(), "registries[3]")] == [
+        "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com"]
+    assert [c.server for c in ecr._credentials(data, entry(host_forms=["standard"]), "registries[3]")] == [
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com"]
 
 
 def test_a_host_form_ecr_has_no_name_for_fails_on_host_forms():
