@@ -30,20 +30,24 @@ options:
             self-hosted).
           - V(docker_config) copies entries from a Docker C(config.json), read from
             O(registries[].path) or given inline as O(registries[].content).
-          - V(ecr) mints an Amazon ECR token with boto3, one entry per registry.
+          - V(ecr) mints an Amazon ECR token with boto3, one entry per registry (and per host form,
+            see O(registries[].host_forms)).
+          - V(ecr_public) mints an Amazon ECR Public token with boto3 for C(public.ecr.aws). The
+            API is called in us-east-1, the only region that serves it.
           - V(gcr) writes a Google service-account key or mints a short-lived access token for
             Container Registry or Artifact Registry.
           - V(acr) writes an Azure service principal or exchanges an Azure AD token (service
             principal, managed identity or workload identity) for an ACR refresh token.
         type: str
         required: true
-        choices: [acr, basic, docker_config, dockerhub, ecr, gcr]
+        choices: [acr, basic, docker_config, dockerhub, ecr, ecr_public, gcr]
       server:
         description:
           - The registry host (and optional port), for example V(quay.io),
             V(europe-docker.pkg.dev) or V(myregistry.azurecr.io). It becomes the key of the entry.
           - Required for V(basic), V(gcr) and V(acr). Not used by V(dockerhub); refused for V(ecr),
-            whose registries come from ECR's answer.
+            whose registries come from ECR's answer, and for V(ecr_public), which writes
+            C(public.ecr.aws).
           - Checked as the kubelet reads the keys of a C(.dockerconfigjson), before anything is
             written. A host is required, with an optional port from 1 to 65535. An optional
             C(https://) or C(http://) (lower case) and a path that is a prefix of a repository (V(quay.io/org))
@@ -89,39 +93,58 @@ options:
       region:
         description:
           - For V(ecr), the AWS region of the registries. Required.
+          - For V(ecr_public), leave it out or set V(us-east-1), the only region of ECR Public's API.
         type: str
       registry_ids:
         description:
           - For V(ecr), the AWS account IDs of the registries. Default is the caller's account.
+          - At most 10, as ECR's C(GetAuthorizationToken) takes; more fail the task before any
+            call. Use several entries for more registries.
         type: list
         elements: str
+      host_forms:
+        description:
+          - For V(ecr), the host names to write each registry under, as pods name it in their
+            images. V(standard) is C(ACCOUNT.dkr.ecr.REGION.amazonaws.com), V(fips)
+            C(ACCOUNT.dkr.ecr-fips.REGION.amazonaws.com) and V(dualstack) (IPv4 and IPv6)
+            C(ACCOUNT.dkr-ecr.REGION.on.aws).
+          - The partition comes from the registry ECR names, so China regions get
+            C(amazonaws.com.cn) and the ISO partitions C(c2s.ic.gov) and C(sc2s.sgov.gov).
+            V(dualstack) exists in the aws partition only and fails the task elsewhere.
+          - Default is the registry as ECR names it in its answer, that is the standard form, or the
+            FIPS one when O(registries[].endpoint_url) is a FIPS API endpoint.
+        type: list
+        elements: str
+        choices: [standard, fips, dualstack]
       profile:
         description:
-          - For V(ecr), a profile from the AWS config and credentials files.
+          - For V(ecr) and V(ecr_public), a profile from the AWS config and credentials files.
         type: str
       access_key:
         description:
-          - For V(ecr), an AWS access key ID, given together with O(registries[].secret_key).
+          - For V(ecr) and V(ecr_public), an AWS access key ID, given together with O(registries[].secret_key).
             Default is the standard AWS credential chain (environment, profile, web identity or
             IRSA, instance role).
         type: str
       secret_key:
         description:
-          - For V(ecr), the AWS secret access key that goes with O(registries[].access_key).
+          - For V(ecr) and V(ecr_public), the AWS secret access key that goes with O(registries[].access_key).
         type: str
       session_token:
         description:
-          - For V(ecr), an AWS session token for temporary credentials. Needs
+          - For V(ecr) and V(ecr_public), an AWS session token for temporary credentials. Needs
             O(registries[].access_key) and O(registries[].secret_key).
         type: str
       assume_role_arn:
         description:
-          - For V(ecr), a role to assume with STS before asking ECR for a token.
+          - For V(ecr) and V(ecr_public), a role to assume with STS before asking ECR for a token.
         type: str
       endpoint_url:
         description:
           - For V(ecr), the ECR API endpoint, for VPC endpoints or other partitions. The standard
             variable E(AWS_ENDPOINT_URL_ECR) is honoured too.
+          - For V(ecr_public), the ECR Public API endpoint; the standard variable
+            E(AWS_ENDPOINT_URL_ECR_PUBLIC) is honoured too.
         type: str
       auth:
         description:

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
-from ansible_collections.regcred.k8s.plugins.module_utils.providers import acr, docker_config, ecr, gcr, static
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import acr, docker_config, ecr, ecr_public, gcr, static
 
 PROVIDERS = {
     "acr": acr,
@@ -21,6 +21,7 @@ PROVIDERS = {
     "docker_config": docker_config,
     "dockerhub": static,
     "ecr": ecr,
+    "ecr_public": ecr_public,
     "gcr": gcr,
 }
 NAMES = tuple(sorted(PROVIDERS))

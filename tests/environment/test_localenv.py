@@ -12,6 +12,7 @@ from urllib.error import HTTPError
 from urllib.parse import urlencode
 
 import boto3
+import botocore.exceptions
 import pytest
 from google.auth.transport.requests import Request
 from google.oauth2 import service_account
@@ -154,6 +155,39 @@ def test_moto_returns_an_ecr_token(env, monkeypatch):
     user, sep, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
     assert user == "AWS" and sep and password
     assert data["proxyEndpoint"].startswith("https://123456789012.dkr.ecr.")
+
+
+def test_the_ecr_registry_challenges_as_ecr_and_opens_with_moto_s_token_only(env, tmp_path):
+    """The ECR-like registry: a Basic challenge with the ECR host as realm; the login in moto's
+    token for its account pulls, the one moto issues for another account does not."""
+    registry = env["REGCRED_ECR_REGISTRY"]
+    with pytest.raises(HTTPError) as exc:
+        testenv.urlopen(f"https://{registry}/v2/", env)
+    assert exc.value.code == 401
+    assert exc.value.headers["WWW-Authenticate"] == f'Basic realm="https://{env["REGCRED_ECR_REGISTRY_HOST"]}/"'
+    ecr = boto3.client("ecr", region_name=env["REGCRED_AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL_ECR"],
+                       aws_access_key_id=env["REGCRED_AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["REGCRED_AWS_SECRET_ACCESS_KEY"])
+    image = f"{registry}/{env['REGCRED_TEST_IMAGE']}"
+    for account, opens in (("123456789012", True), ("210987654321", False)):
+        data = ecr.get_authorization_token(registryIds=[account])["authorizationData"][0]
+        user, _sep, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+        result = testenv.skopeo_inspect(env, image, authfile(tmp_path, [registry], user, password))
+        assert (result.returncode == 0) is opens, (account, result.stderr)
+
+
+def test_ecr_public_emulator_takes_only_requests_signed_for_us_east_1(env):
+    def token(region, secret_key):
+        client = boto3.client("ecr-public", region_name=region, endpoint_url=env["AWS_ENDPOINT_URL_ECR_PUBLIC"],
+                              aws_access_key_id=env["REGCRED_AWS_ACCESS_KEY_ID"], aws_secret_access_key=secret_key)
+        return client.get_authorization_token()["authorizationData"]
+
+    data = token("us-east-1", env["REGCRED_AWS_SECRET_ACCESS_KEY"])
+    assert base64.b64decode(data["authorizationToken"]).decode().startswith("AWS:")
+    for region, secret_key in (("eu-west-1", env["REGCRED_AWS_SECRET_ACCESS_KEY"]), ("us-east-1", "wrong")):
+        with pytest.raises(botocore.exceptions.ClientError) as exc:
+            token(region, secret_key)
+        assert exc.value.response["Error"]["Code"] == "InvalidSignatureException"
 
 
 def test_google_auth_refreshes_against_local_endpoint(env):

@@ -24,6 +24,7 @@ Run: ``python emulators.py SERVICE --config emulators.json --port N``.
 import argparse
 import base64
 import binascii
+import fnmatch
 import hashlib
 import json
 import secrets
@@ -115,7 +116,29 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class RegistryTokenHandler(Handler):
-    """Bearer token server: https://distribution.github.io/distribution/spec/auth/token/"""
+    """Bearer token server: https://distribution.github.io/distribution/spec/auth/token/
+
+    What it grants is the intersection of the requested scope and an access list. The spec: "If
+    the client only has a subset of the requested access it must not be considered an error as it
+    is not the responsibility of the token server to indicate authorization errors as part of this
+    workflow", so a token is issued even for less than was asked, and its ``access`` claim lists
+    only the granted actions (docs/content/spec/auth/jwt.md of distribution/distribution: the
+    registry checks each request against that claim).
+
+    The config's ``registry.acl`` maps a user name to ``[{"repository": GLOB, "actions": [...]}]``
+    (fnmatch globs); an anonymous request (no credentials) may only pull under ``public/``.
+    With ``registry.token_only`` the answer carries ``token`` alone, no ``access_token``: the
+    spec calls ``access_token`` an alias that token servers may leave out ("For compatibility with
+    OAuth 2.0, we will also accept token under the name access_token").
+    """
+
+    def _allowed(self, user, repository):
+        """The actions the access list lets ``user`` ("" when anonymous) take on ``repository``."""
+        if not user:
+            return {"pull"} if repository.startswith(PUBLIC_PREFIX) else set()
+        rules = self.config["registry"].get("acl", {}).get(user, [])
+        return {action for rule in rules if fnmatch.fnmatchcase(repository, rule["repository"])
+                for action in rule["actions"]}
 
     def _grant(self, user, scopes):
         cfg = self.config["registry"]
@@ -123,22 +146,22 @@ class RegistryTokenHandler(Handler):
         for scope in scopes:
             if scope["type"] != "repository":
                 continue
-            if user:
-                access.append(scope)
-            elif scope["name"].startswith(PUBLIC_PREFIX):
-                access.append(dict(scope, actions=[a for a in scope["actions"] if a == "pull"]))
+            allowed = self._allowed(user, scope["name"])
+            actions = [action for action in scope["actions"] if action in allowed]
+            if actions:
+                access.append(dict(scope, actions=actions))
         now = int(time.time())
         claims = {"iss": cfg["issuer"], "sub": user or "", "aud": cfg["service"],
                   "exp": now + 300, "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex,
                   "access": access}
         token = jwt.encode(claims, self.server.signing_key, algorithm="ES256",
                            headers={"kid": self.server.key_id})
-        return self.issued(token), now
+        return self.issued(token), now, access
 
     def _valid(self, user, password):
         cfg = self.config["registry"]
-        return secrets.compare_digest(user, cfg["username"]) and \
-            secrets.compare_digest(password, cfg["password"])
+        users = dict(cfg.get("users", {}), **{cfg["username"]: cfg["password"]})
+        return user in users and secrets.compare_digest(password, users[user])
 
     # The anonymous-/v2/ registry ---------------------------------------------------------------
     MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -204,12 +227,17 @@ class RegistryTokenHandler(Handler):
             return self.reply(401, {"errors": [{"code": "UNAUTHORIZED",
                                                 "message": "authentication required"}]},
                               {"WWW-Authenticate": 'Basic realm="regcred-token"'})
-        token, now = self._grant(creds[0] if creds else "", parse_scopes(self.query().get("scope", [])))
-        return self.reply(200, {"token": token, "access_token": token, "expires_in": 300,
-                                "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))})
+        token, now, _access = self._grant(creds[0] if creds else "", parse_scopes(self.query().get("scope", [])))
+        answer = {"token": token, "expires_in": 300, "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
+        if not self.config["registry"].get("token_only"):
+            answer["access_token"] = token
+        return self.reply(200, answer)
 
     def do_POST(self):  # pylint: disable=invalid-name
-        if self.route() != "/token":
+        if self.route() != "/token" or self.config["registry"].get("token_only"):
+            # A token_only server has only the GET endpoint of the token spec, not the OAuth2 one
+            # (https://distribution.github.io/distribution/spec/auth/oauth/), whose answer needs
+            # access_token; clients fall back to GET on this 404.
             return self.reply(404, {"error": "not found"})
         form = self.form()
         if form.get("grant_type") != "password":
@@ -217,9 +245,11 @@ class RegistryTokenHandler(Handler):
         user, password = form.get("username", ""), form.get("password", "")
         if not self._valid(user, password):
             return self.reply(401, {"error": "invalid_grant"})
-        token = self._grant(user, parse_scopes([form.get("scope", "")]))[0]
+        token, _now, access = self._grant(user, parse_scopes([form.get("scope", "")]))
+        # The granted scope, which the OAuth2 answer reports (RFC 6749 section 5.1).
+        granted = " ".join("%s:%s:%s" % (a["type"], a["name"], ",".join(a["actions"])) for a in access)
         return self.reply(200, {"access_token": token, "token_type": "Bearer",
-                                "expires_in": 300, "scope": form.get("scope", "")})
+                                "expires_in": 300, "scope": granted})
 
 
 HANDLERS = {"registry-token": RegistryTokenHandler}

@@ -42,6 +42,7 @@ sys.path.insert(0, str(HERE))
 
 # pylint: disable=wrong-import-position
 import binaries  # noqa: E402
+import ecr_registry  # noqa: E402
 import node as nodes  # noqa: E402
 import oci  # noqa: E402
 from pki import LOOPBACK_NAMES, KeyPair, Pki, google_service_account_key  # noqa: E402
@@ -51,7 +52,8 @@ STATE_DIR = Path(os.environ.get("REGCRED_LOCALENV_DIR", ROOT / "tests" / "output
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_basic",
               "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure",
               "gce_metadata", "gcr_token", "registry_gcr", "google_proxy",
-              "azure_imds", "registry_acr", "registry_acr_strict")
+              "azure_imds", "registry_acr", "registry_acr_strict",
+              "registry_ecr", "ecr_public")
 NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
@@ -66,6 +68,8 @@ ACR_ISSUER = "regcred-acr-token-service"
 WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT = "default", "regcred-acr-workload"
 ALLOWED_NAMESPACE, DENIED_NAMESPACE = "regcred-allowed", "regcred-denied"
 READY_TIMEOUT = 120
+# The AWS keys moto and the ECR Public emulator take (moto takes any).
+AWS_ACCESS_KEY_ID = AWS_SECRET_ACCESS_KEY = "testing"
 # Popen objects of this invocation: right after fork, /proc/PID/cmdline still shows the Python
 # parent, so start-up checks ask the Popen object, not /proc.
 STARTED = {}
@@ -275,6 +279,10 @@ def prepare(paths, ports, creds, with_node=False):
                    "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                    "rootcertbundle": str(signing.cert)}})
 
+    # The ECR-like registry: the logins moto issues open it (ecr_registry.py).
+    files["registry_ecr"] = registry_config(paths, "registry-ecr", ports["registry_ecr"], serving,
+                                            ecr_registry.auth(paths))
+
     # Cloud token endpoints (Google, Azure AD, AWS) are served under a CA of their own, which the
     # SDKs trust through REQUESTS_CA_BUNDLE and AWS_CA_BUNDLE, as behind a TLS-inspecting proxy.
     # The registries' CA is not in that bundle, so registry TLS options cannot stand in for it.
@@ -291,11 +299,14 @@ def prepare(paths, ports, creds, with_node=False):
     emulators = {
         "issued_tokens": str(paths.base / "issued-tokens.txt"),
         "tls": {"registry-token": registry_tls, "gcr-token": registry_tls, "google": cloud_tls,
-                "azure": registry_tls, "azure-ad": cloud_tls},
+                "azure": registry_tls, "azure-ad": cloud_tls, "ecr-public": cloud_tls},
         "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
+                     # The test user may pull and push everywhere (the token server's access list).
+                     "acl": {creds["registry_user"]: [{"repository": "*", "actions": ["pull", "push"]}]},
                      "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                      "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
         "gcp": gcp["gcp"], "gcr": gcp["gcr"],
+        "ecr_public": {"access_key": AWS_ACCESS_KEY_ID, "secret_key": AWS_SECRET_ACCESS_KEY},
     }
     emulators.update(azure_config(paths, ports, creds, pki))
     for name in ACR_REGISTRIES:
@@ -545,7 +556,11 @@ def start_registries_and_emulators(paths, state, files):
                                  "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key])
     wait_until(paths, "moto",
                lambda: http_status(f"https://127.0.0.1:{ports['moto']}/moto-api/", cloud_tls) == 200)
-    for name in ("registry-basic", "registry-bearer") + tuple(n.replace("_", "-") for n in ACR_REGISTRIES):
+    start(paths, state, "ecr-public", [sys.executable, HERE / "emulators_ecr.py", "ecr-public",
+                                       "--config", files["emulators"], "--port", ports["ecr_public"]])
+    wait_until(paths, "ecr-public",
+               lambda: http_status(f"https://127.0.0.1:{ports['ecr_public']}/", cloud_tls) > 0)
+    for name in ("registry-basic", "registry-bearer", "registry-ecr") + tuple(n.replace("_", "-") for n in ACR_REGISTRIES):
         port = ports[name.replace("-", "_")]
         start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
         wait_until(paths, name,
@@ -577,8 +592,11 @@ def push_test_image(paths, bins, state, creds):
     authfile = paths.conf / "registry-auth.json"
     token = base64.b64encode(
         f"{creds['registry_user']}:{creds['registry_password']}".encode()).decode()
-    hosts = [f"127.0.0.1:{state['ports'][k]}" for k in ("registry_basic", "registry_bearer")]
-    authfile.write_text(json.dumps({"auths": {h: {"auth": token} for h in hosts}}))
+    logins = {f"127.0.0.1:{state['ports'][k]}": token for k in ("registry_basic", "registry_bearer")}
+    logins[f"127.0.0.1:{state['ports']['registry_ecr']}"] = base64.b64encode(
+        f"{ecr_registry.USERNAME}:{ecr_registry.moto_password()}".encode()).decode()
+    hosts = list(logins)
+    authfile.write_text(json.dumps({"auths": {h: {"auth": t} for h, t in logins.items()}}))
     os.chmod(authfile, 0o600)
     for host in hosts:
         subprocess.run(["skopeo", "copy", "--quiet", "--dest-authfile", str(authfile),
@@ -605,8 +623,9 @@ def start_node(paths, state, bins, files):
     node = nodes.NodePaths(paths.base)
     node.make()
     ports = state["ports"]
-    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_gcr") + ACR_REGISTRIES]
+    registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_gcr", "registry_ecr") + ACR_REGISTRIES]
     nodes.write_containerd_config(node, registries, files["ca"])
+    ecr_registry.write_containerd_mirror(node.certs_d, f"127.0.0.1:{ports['registry_ecr']}", files["ca"])
     began = time.monotonic()
     start(paths, state, "containerd", ["containerd", "--config", node.containerd_config])
     wait_until(paths, "containerd", lambda: node.socket.exists() and nodes.ctr(node, "version", check=False).returncode == 0)
@@ -652,12 +671,15 @@ def write_env(paths, state, files):
         "REGCRED_TEST_IMAGE": f"{TEST_REPOSITORY}:{TEST_TAG}",
         "REGCRED_TEST_IMAGE_DIGEST": state["image_digest"],
         "AWS_ENDPOINT_URL_ECR": f"https://127.0.0.1:{ports['moto']}",
+        "AWS_ENDPOINT_URL_ECR_PUBLIC": f"https://127.0.0.1:{ports['ecr_public']}",
+        "REGCRED_ECR_REGISTRY": f"127.0.0.1:{ports['registry_ecr']}",
+        "REGCRED_ECR_REGISTRY_HOST": ecr_registry.HOST,
         # What the SDKs of the cloud token endpoints trust: the system store plus the cloud CA.
         "REQUESTS_CA_BUNDLE": files["cloud_trust"],
         "AWS_CA_BUNDLE": files["cloud_trust"],
         "REGCRED_CLOUD_CA": files["cloud_ca"],
-        "REGCRED_AWS_ACCESS_KEY_ID": "testing",
-        "REGCRED_AWS_SECRET_ACCESS_KEY": "testing",
+        "REGCRED_AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
+        "REGCRED_AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
         "REGCRED_AWS_REGION": "us-east-1",
         "REGCRED_GCP_KEY_FILE": files["gcp_key"],
         **gcp_env(ports, files),

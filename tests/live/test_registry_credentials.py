@@ -40,12 +40,18 @@ def ecr(env):
             "access_key": env["REGCRED_AWS_ACCESS_KEY_ID"], "secret_key": env["REGCRED_AWS_SECRET_ACCESS_KEY"]}
 
 
+def ecr_public(env):
+    return {"provider": "ecr_public", "access_key": env["REGCRED_AWS_ACCESS_KEY_ID"],
+            "secret_key": env["REGCRED_AWS_SECRET_ACCESS_KEY"]}
+
+
 def ecr_server(env):
     return "123456789012.dkr.ecr.%s.amazonaws.com" % env["REGCRED_AWS_REGION"]
 
 
 def moto(env):
-    return {"AWS_ENDPOINT_URL_ECR": env["AWS_ENDPOINT_URL_ECR"]}
+    """The AWS endpoints of the local environment: moto for ECR, the emulator for ECR Public."""
+    return {name: env[name] for name in ("AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_ECR_PUBLIC")}
 
 
 def issued(env):

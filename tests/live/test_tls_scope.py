@@ -1,6 +1,6 @@
 """registry_validate_certs and registry_ca_path are about registries: they never turn off, or
 replace, the check of a cloud token endpoint. The emulated Google, Azure AD and AWS endpoints
-are served under a CA that only REQUESTS_CA_BUNDLE and AWS_CA_BUNDLE name (see
+(and ECR Public, tests/harness/emulators_ecr.py) are served under a CA that only REQUESTS_CA_BUNDLE and AWS_CA_BUNDLE name (see
 docs/local-environment.md); pointing those at the public CA bundle makes the endpoints untrusted,
 as a real endpoint behind an unknown TLS-inspecting proxy is."""
 
@@ -12,12 +12,12 @@ import pytest
 import testenv
 from test_acr_auth_methods import federated_token
 from test_gcp_credentials import sources as gcp_sources
-from test_registry_credentials import acr, ecr, gcr, moto
+from test_registry_credentials import acr, ecr, ecr_public, gcr, moto
 
 MODULE = "regcred.k8s.registry_credentials"
 # The public CAs only: the emulated cloud endpoints' CA is not among them.
 UNTRUSTING = {"REQUESTS_CA_BUNDLE": certifi.where(), "AWS_CA_BUNDLE": certifi.where()}
-PROVIDERS = {"gcr": gcr, "acr": acr, "ecr": ecr}
+PROVIDERS = {"gcr": gcr, "acr": acr, "ecr": ecr, "ecr_public": ecr_public}
 # What each SDK says of a certificate it cannot verify.
 UNVERIFIED = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
 

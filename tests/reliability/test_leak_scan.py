@@ -80,7 +80,11 @@ def scenarios(env, namespace):
              "service_account_key": key_text}]}),
         "ecr": (module, {"name": "leak-ecr", "namespace": namespace, "registries": [
             {"provider": "ecr", "region": env["REGCRED_AWS_REGION"], "registry_ids": ["123456789012"],
-             "access_key": "AKIALEAKSCAN", "secret_key": aws_secret}]}),
+             "access_key": "AKIALEAKSCAN", "secret_key": aws_secret, "host_forms": ["standard", "dualstack"]}]}),
+        # The ECR Public emulator checks the signature, so this secret is refused: the refusal must not show it.
+        "failure-ecr-public-signature": (module, {"name": "leak-ecr-public", "namespace": namespace, "registries": [
+            {"provider": "ecr_public", "access_key": env["REGCRED_AWS_ACCESS_KEY_ID"], "secret_key": aws_secret,
+             "endpoint_url": env["AWS_ENDPOINT_URL_ECR_PUBLIC"]}]}),
         "acr-exchange": (module, {"name": "leak-acr", "namespace": namespace, "refresh_before": "4h",
                                   "registry_ca_path": env["REGCRED_AZURE_CA"], "verify": True, "registries": [acr]}),
         "failure-wrong-password": (module, {"name": "leak-fail", "namespace": namespace, "verify": True,

@@ -2,7 +2,7 @@
 
 A frozen process keeps its listening socket, so connections open and nothing ever answers: the
 worst case for a client without timeouts. For each of the apiserver, both registries, the
-registry's token server, moto (ECR), the Google token endpoint and Azure AD/ACR, a task with a
+registry's token server, moto (ECR), the ECR Public emulator, the Google token endpoint and Azure AD/ACR, a task with a
 short timeout must fail within that timeout (plus Ansible's own start-up), with a message that
 names the server and says it timed out; after SIGCONT a rerun converges. One test keeps the
 default request_timeout and measures that a silent apiserver fails a task in about a minute.
@@ -104,6 +104,11 @@ def cases(env):
                            "secret_key": env["REGCRED_AWS_SECRET_ACCESS_KEY"],
                            "endpoint_url": env["AWS_ENDPOINT_URL_ECR"]}], {},
                  env["AWS_ENDPOINT_URL_ECR"], 2 * SHORT + 2),
+        # The ECR Public emulator, named as botocore knows it; two attempts, as for ECR.
+        "ecr-public": ("ecr-public", [{"provider": "ecr_public", "access_key": env["REGCRED_AWS_ACCESS_KEY_ID"],
+                                       "secret_key": env["REGCRED_AWS_SECRET_ACCESS_KEY"],
+                                       "endpoint_url": env["AWS_ENDPOINT_URL_ECR_PUBLIC"]}], {},
+                       env["AWS_ENDPOINT_URL_ECR_PUBLIC"], 2 * SHORT + 2),
         "google": ("google", [{"provider": "gcr", "server": "europe-docker.pkg.dev", "auth": "access_token",
                                "service_account_key_file": env["REGCRED_GCP_KEY_FILE"]}], {},
                    None, SHORT),
@@ -122,7 +127,7 @@ def cases(env):
     }
 
 
-CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "google", "azure-ad", "acr",
+CASES = ("registry-basic", "registry-bearer", "registry-token", "moto", "ecr-public", "google", "azure-ad", "acr",
          "acr-login-server", "azure-imds")
 
 

@@ -7,39 +7,29 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import binascii
 import datetime
 import re
 
+from ansible_collections.regcred.k8s.plugins.module_utils import ecr_hosts
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential, ProviderError
-from ansible_collections.regcred.k8s.plugins.module_utils.providers import require
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import aws, require
 from ansible_collections.regcred.k8s.plugins.module_utils.server import problem as server_problem
 
 # The options this provider reads from a registries[] entry; registries_spec merges every provider's.
 OPTIONS = dict(
+    aws.CREDENTIAL_OPTIONS,
     region=dict(type="str"),
     registry_ids=dict(type="list", elements="str"),
-    profile=dict(type="str"),
-    access_key=dict(type="str", no_log=False),
-    secret_key=dict(type="str", no_log=True),
-    session_token=dict(type="str", no_log=True),
-    assume_role_arn=dict(type="str"),
-    endpoint_url=dict(type="str"),
+    host_forms=dict(type="list", elements="str", choices=list(ecr_hosts.FORMS)),
 )
 
 
 # botocore's own rule for region names; checking it here fails before any credential lookup.
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
-# GetAuthorizationToken and AssumeRole change nothing, so a timed-out call is sent once more.
-_ATTEMPTS = 2
-# Error codes about who the caller is or what it may do, rather than about the request.
-_CREDENTIAL_CODES = frozenset([
-    "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException",
-    "SignatureDoesNotMatch", "ExpiredTokenException", "ExpiredToken", "AccessDenied",
-    "AccessDeniedException", "IncompleteSignature",
-])
+# GetAuthorizationTokenRegistryIdList in botocore's service model (data/ecr/2015-09-21/service-2.json):
+# "min": 1, "max": 10. ECR refuses a longer list; it is refused here before any credential lookup.
+MAX_REGISTRY_IDS = 10
 
 
 def validate(entry, field):
@@ -49,20 +39,19 @@ def validate(entry, field):
                                                "ECR names in its answer; choose them with registry_ids")
     if not _REGION.fullmatch(entry["region"]):
         raise ProviderError(field + ".region", "%r is not an AWS region name" % entry["region"])
-    for index, registry_id in enumerate(entry.get("registry_ids") or []):
+    registry_ids = entry.get("registry_ids") or []
+    if len(registry_ids) > MAX_REGISTRY_IDS:
+        raise ProviderError(field + ".registry_ids", "names %d registries; ECR's GetAuthorizationToken takes at "
+                                                     "most %d: split them over several entries"
+                            % (len(registry_ids), MAX_REGISTRY_IDS))
+    for index, registry_id in enumerate(registry_ids):
         if not _ACCOUNT_ID.fullmatch(registry_id or ""):
             raise ProviderError("%s.registry_ids[%d]" % (field, index),
                                 "%r is not a 12-digit AWS account ID" % registry_id)
-    if entry.get("access_key") and not entry.get("secret_key"):
-        raise ProviderError(field + ".secret_key", "is required with access_key")
-    if entry.get("secret_key") and not entry.get("access_key"):
-        raise ProviderError(field + ".access_key", "is required with secret_key")
-    if entry.get("session_token") and not entry.get("access_key"):
-        raise ProviderError(field + ".session_token", "needs access_key and secret_key")
-    endpoint = entry.get("endpoint_url")
-    if endpoint is not None and not re.fullmatch(r"https?://[^\s/?#]+(?:[/?#]\S*)?", endpoint):
-        # Not echoed: a URL may carry user information.
-        raise ProviderError(field + ".endpoint_url", "must be an http:// or https:// URL")
+    forms = entry.get("host_forms") or []
+    if len(set(forms)) != len(forms):
+        raise ProviderError(field + ".host_forms", "names a form twice")
+    aws.validate_credentials(entry, field)
 
 
 def mints_token(entry):  # pylint: disable=unused-argument
@@ -70,135 +59,33 @@ def mints_token(entry):  # pylint: disable=unused-argument
 
 
 def identity(entry):
-    return {
-        "provider": entry["provider"],
-        "region": entry["region"],
-        "registry_ids": sorted(entry.get("registry_ids") or []),
-        "profile": entry.get("profile"),
-        "access_key": entry.get("access_key"),
-        "assume_role_arn": entry.get("assume_role_arn"),
-        "endpoint_url": entry.get("endpoint_url"),
-    }
+    result = dict(aws.credential_identity(entry), provider=entry["provider"], region=entry["region"],
+                  registry_ids=sorted(entry.get("registry_ids") or []))
+    if entry.get("host_forms"):
+        # Only when set: the identity of an entry written before host_forms existed stays the same.
+        result["host_forms"] = entry["host_forms"]
+    return result
 
 
-def _endpoint_field(entry, field):
-    return "%s.%s" % (field, "endpoint_url" if entry.get("endpoint_url") else "region")
-
-
-def _credential_field(entry, field, role=True):
-    """The option that chose the identity AWS acted as; the default chain falls to access_key,
-    whose documentation describes that chain."""
-    names = ("assume_role_arn", "access_key", "profile") if role else ("access_key", "profile")
-    for name in names:
-        if entry.get(name):
-            return "%s.%s" % (field, name)
-    return field + ".access_key"
-
-
-def _client_error(exc, field, session):
-    error = exc.response.get("Error", {})
-    message = error.get("Message") or ""
-    # Signature errors quote the canonical request, which holds the session token header. The
-    # request was signed, so the session has resolved (and cached) its credentials, from whatever
-    # source: environment, profile or role.
-    credentials = session.get_credentials()
-    for secret in (credentials.secret_key, credentials.token) if credentials else ():
-        if secret:
-            message = message.replace(secret, "********")
-    return ProviderError(field, "AWS refused %s (%s): %s"
-                         % (exc.operation_name, error.get("Code", "Unknown"), message.split("\n", 1)[0]))
-
-
-def _assume_role(session, entry, field, client_options):
-    """A session acting as ``assume_role_arn``, with the credentials STS hands out for it."""
-    import boto3
-    from botocore.exceptions import ClientError
-
-    sts = session.client("sts", **client_options)
-    try:
-        credentials = sts.assume_role(RoleArn=entry["assume_role_arn"],
-                                      RoleSessionName="regcred-k8s")["Credentials"]
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        target = field + ".assume_role_arn"
-        if code in _CREDENTIAL_CODES and code not in ("AccessDenied", "AccessDeniedException"):
-            # Not the role refusing this caller: the caller's own credentials are bad.
-            target = _credential_field(entry, field, role=False)
-        # "from None": the chained ClientError would print the unscrubbed message in a traceback.
-        raise _client_error(exc, target, session) from None
-    return boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
-                                 aws_secret_access_key=credentials["SecretAccessKey"],
-                                 aws_session_token=credentials["SessionToken"],
-                                 region_name=entry["region"])
-
-
-def _credential(data, field):
+def _credentials(data, entry, field):
     server = data["proxyEndpoint"].split("://", 1)[-1].rstrip("/")
-    found = server_problem(server)
-    if found:
-        raise ProviderError(field, "ECR named a registry that no kubelet can use, %r: %s" % (server, found))
     try:
-        username, sep, password = base64.b64decode(data["authorizationToken"]).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        username, sep, password = "", "", ""
-    if not sep:
-        raise ProviderError(field, "ECR returned an authorization token for %s that is not base64 of "
-                                   "user:password" % server)
-    return Credential(server, username, password, None,
-                      data["expiresAt"].astimezone(datetime.timezone.utc), "ecr")
+        # Without host_forms, the registry as ECR names it (a FIPS API endpoint names its FIPS host).
+        servers = ecr_hosts.hosts(server, entry["host_forms"]) if entry.get("host_forms") else [server]
+    except ValueError as exc:
+        raise ProviderError(field + ".host_forms", str(exc))
+    for name in servers:
+        found = server_problem(name)
+        if found:
+            raise ProviderError(field, "ECR named a registry that no kubelet can use, %r: %s" % (name, found))
+    username, password = aws.decode_token(data["authorizationToken"], server, field, "ECR")
+    expires_at = data["expiresAt"].astimezone(datetime.timezone.utc)
+    return [Credential(name, username, password, None, expires_at, "ecr") for name in servers]
 
 
 def mint(entry, field, context):
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
-                                     NoCredentialsError, PartialCredentialsError, ProfileNotFound, ReadTimeoutError)
-
-    client_options = {
-        # botocore's default is five attempts, more than two and a half minutes for a silent endpoint.
-        "config": Config(connect_timeout=context.timeout, read_timeout=context.timeout,
-                         retries={"total_max_attempts": _ATTEMPTS, "mode": "standard"}),
-        # botocore's own CA lookup (AWS_CA_BUNDLE, ca_bundle in the profile): registry TLS options
-        # are for registries, and turning them off must not turn off the check of an AWS endpoint.
-        "verify": None,
-    }
-    try:
-        session = boto3.session.Session(profile_name=entry.get("profile"),
-                                        aws_access_key_id=entry.get("access_key"),
-                                        aws_secret_access_key=entry.get("secret_key"),
-                                        aws_session_token=entry.get("session_token"),
-                                        region_name=entry["region"])
-        if entry.get("assume_role_arn"):
-            session = _assume_role(session, entry, field, client_options)
-        # endpoint_url=None lets botocore apply AWS_ENDPOINT_URL_ECR and the config file.
-        ecr = session.client("ecr", endpoint_url=entry.get("endpoint_url"), **client_options)
-        kwargs = {"registryIds": entry["registry_ids"]} if entry.get("registry_ids") else {}
-        response = ecr.get_authorization_token(**kwargs)
-    except ProfileNotFound:
-        raise ProviderError(field + ".profile", "profile %r is not in the AWS config or credentials "
-                                                "files" % entry["profile"])
-    except (NoCredentialsError, PartialCredentialsError):
-        # Raised before any request, so about the caller's own credentials, never the role's.
-        raise ProviderError(_credential_field(entry, field, role=False),
-                            "no AWS credentials found: set access_key and secret_key, or profile, "
-                            "or provide them through the environment, web identity or an instance role")
-    except (ConnectTimeoutError, ReadTimeoutError) as exc:
-        raise ProviderError(_endpoint_field(entry, field), "the AWS endpoint " + context.timed_out(
-            exc.kwargs.get("endpoint_url"), _ATTEMPTS))
-    except EndpointConnectionError as exc:
-        raise ProviderError(_endpoint_field(entry, field), "cannot reach the AWS endpoint %s"
-                            % exc.kwargs.get("endpoint_url"))
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        if code in _CREDENTIAL_CODES:
-            target = _credential_field(entry, field)
-        elif entry.get("registry_ids"):
-            # The only request parameter: ECR's InvalidParameter and not-found errors are about it.
-            target = field + ".registry_ids"
-        else:
-            target = field
-        raise _client_error(exc, target, session) from None
-    except BotoCoreError as exc:
-        # botocore builds these messages from names, paths and endpoints, never from credentials.
-        raise ProviderError(field, "AWS: %s" % exc)
-    return [_credential(data, field) for data in response["authorizationData"]]
+    request = {"registryIds": entry["registry_ids"]} if entry.get("registry_ids") else {}
+    # The only request parameter: ECR's InvalidParameter and not-found errors are about it.
+    response = aws.get_authorization_token(entry, field, context, "ecr", entry["region"], request,
+                                           field + ".registry_ids" if request else None)
+    return [credential for data in response["authorizationData"] for credential in _credentials(data, entry, field)]

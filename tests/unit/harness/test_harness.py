@@ -61,3 +61,15 @@ def test_junit_summary_counts_rescued_integration_tasks_only_when_the_step_passe
     assert "2 passed, 0 failed" in capsys.readouterr().out
     assert junit_summary.main(["x", str(tmp_path), "integration"]) == 1
     assert "1 passed, 2 failed" in capsys.readouterr().out
+
+
+def test_the_ecr_mirror_sends_ecr_images_to_the_loopback_registry(tmp_path):
+    import tomllib  # pylint: disable=import-outside-toplevel
+
+    import ecr_registry  # pylint: disable=import-outside-toplevel
+
+    path = ecr_registry.write_containerd_mirror(tmp_path, "127.0.0.1:5005", "/ca.crt")
+    assert path == tmp_path / "123456789012.dkr.ecr.us-east-1.amazonaws.com" / "hosts.toml"
+    hosts = tomllib.loads(path.read_text())
+    assert hosts["server"] == "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert hosts["host"] == {"https://127.0.0.1:5005": {"capabilities": ["pull", "resolve"], "ca": "/ca.crt"}}

@@ -128,5 +128,5 @@ def test_ecr_answer_naming_an_unusable_registry_is_refused():
     data = {"proxyEndpoint": "https://user@x", "authorizationToken": "QVdTOnRvaw==",
             "expiresAt": datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)}
     with pytest.raises(ProviderError) as exc:
-        ecr._credential(data, "registries[0]")  # pylint: disable=protected-access
+        ecr._credentials(data, {"provider": "ecr"}, "registries[0]")  # pylint: disable=protected-access
     assert exc.value.field == "registries[0]" and "no kubelet can use" in str(exc.value)

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
-from ansible_collections.regcred.k8s.plugins.module_utils.providers import ecr
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import aws, ecr, ecr_public
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_OPTIONS
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET"
@@ -43,6 +43,9 @@ def error(values):
     {"endpoint_url": "https://vpce-0a1b.api.ecr.eu-west-1.vpce.amazonaws.com"},
     {"endpoint_url": "http://127.0.0.1:5000/"},
     {"region": "us-gov-west-1"},
+    {"registry_ids": ["%012d" % n for n in range(10)]},
+    {"host_forms": ["standard", "fips", "dualstack"]},
+    {"host_forms": ["dualstack"]},
 ])
 def test_valid_entries_pass(values):
     ecr.validate(entry(**values), "registries[3]")
@@ -61,6 +64,9 @@ def test_valid_entries_pass(values):
     ({"endpoint_url": "ecr.eu-west-1.amazonaws.com"}, "registries[3].endpoint_url"),
     ({"endpoint_url": "ftp://ecr.example.com"}, "registries[3].endpoint_url"),
     ({"endpoint_url": "https://"}, "registries[3].endpoint_url"),
+    # botocore's service model: GetAuthorizationTokenRegistryIdList has "max": 10.
+    ({"registry_ids": ["%012d" % n for n in range(11)]}, "registries[3].registry_ids"),
+    ({"host_forms": ["fips", "fips"]}, "registries[3].host_forms"),
 ])
 def test_invalid_entries_name_the_field(values, field):
     assert error(values).field == field
@@ -119,7 +125,7 @@ def test_client_errors_never_quote_the_credentials():
                                  "Message": "Signature expired for %s with x-amz-security-token:%s\n"
                                             "The Canonical String ..." % (SECRET, TOKEN)}},
                       "GetAuthorizationToken")
-    result = ecr._client_error(exc, "registries[3].access_key", session)
+    result = aws.client_error(exc, "registries[3].access_key", session)
     assert result.field == "registries[3].access_key"
     assert "InvalidSignatureException" in str(result)
     assert SECRET not in str(result) and TOKEN not in str(result)
@@ -128,6 +134,7 @@ def test_client_errors_never_quote_the_credentials():
 
 @pytest.mark.parametrize("name, values", [
     ("ecr", {"region": "eu-west-1"}),
+    ("ecr_public", {"region": None}),
     ("gcr", {"server": "europe-docker.pkg.dev", "auth": "access_token"}),
     ("acr", {"server": "r.azurecr.io", "auth": "token_exchange", "tenant_id": "t", "client_id": "i",
              "client_secret": "s"}),
@@ -144,3 +151,91 @@ def test_validating_a_provider_imports_no_sdk(name, values):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
                             env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
+
+
+def test_registry_ids_over_the_limit_say_the_limit():
+    exc = error({"registry_ids": ["%012d" % n for n in range(11)]})
+    assert "11" in str(exc) and "at most 10" in str(exc)
+
+
+def test_identity_keeps_the_default_host_form_out_and_names_others():
+    assert "host_forms" not in ecr.identity(entry())
+    assert ecr.identity(entry(host_forms=["standard", "dualstack"]))["host_forms"] == ["standard", "dualstack"]
+
+
+class _Context:
+    timeout = 1
+
+
+@pytest.mark.parametrize("forms, servers", [
+    (None, ["123456789012.dkr.ecr.eu-west-1.amazonaws.com"]),
+    (["standard"], ["123456789012.dkr.ecr.eu-west-1.amazonaws.com"]),
+    (["dualstack", "fips"], ["123456789012.dkr-ecr.eu-west-1.on.aws", "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com"]),
+])
+def test_one_token_is_written_under_each_host_form(forms, servers):
+    import base64
+    import datetime
+
+    data = {"authorizationToken": base64.b64encode(b"AWS:secret-token").decode(),
+            "proxyEndpoint": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+            "expiresAt": datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)}
+    made = ecr._credentials(data, entry(host_forms=forms), "registries[3]")
+    assert [c.server for c in made] == servers
+    assert {(c.username, c.password, c.provider) for c in made} == {("AWS", "secret-token", "ecr")}
+
+
+def test_without_host_forms_the_registry_is_written_as_ecr_names_it():
+    import base64
+    import datetime
+
+    data = {"authorizationToken": base64.b64encode(b"AWS:t").decode(),
+            "proxyEndpoint": "https://123456789012.dkr.ecr-fips.us-east-1.amazonaws.com",
+            "expiresAt": datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)}
+    assert [c.server for c in ecr._credentials(data, entry(), "registries[3]")] == [
+        "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com"]
+    assert [c.server for c in ecr._credentials(data, entry(host_forms=["standard"]), "registries[3]")] == [
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com"]
+
+
+def test_a_host_form_ecr_has_no_name_for_fails_on_host_forms():
+    import base64
+    import datetime
+
+    data = {"authorizationToken": base64.b64encode(b"AWS:t").decode(),
+            "proxyEndpoint": "https://123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+            "expiresAt": datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)}
+    with pytest.raises(ProviderError) as info:
+        ecr._credentials(data, entry(host_forms=["dualstack"]), "registries[3]")
+    assert info.value.field == "registries[3].host_forms"
+
+
+def public(**values):
+    return dict(entry(provider="ecr_public", region=None), **values)
+
+
+@pytest.mark.parametrize("values", [{}, {"region": "us-east-1"}, {"profile": "p"},
+                                    {"access_key": "AKIAEXAMPLE", "secret_key": SECRET, "session_token": TOKEN},
+                                    {"assume_role_arn": "arn:aws:iam::123456789012:role/r"}])
+def test_ecr_public_valid_entries_pass(values):
+    ecr_public.validate(public(**values), "registries[1]")
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"region": "eu-west-1"}, "registries[1].region"),
+    ({"server": "public.ecr.aws"}, "registries[1].server"),
+    ({"registry_ids": ["123456789012"]}, "registries[1].registry_ids"),
+    ({"host_forms": ["fips"]}, "registries[1].host_forms"),
+    ({"access_key": "AKIAEXAMPLE"}, "registries[1].secret_key"),
+    ({"endpoint_url": "api.ecr-public.us-east-1.amazonaws.com"}, "registries[1].endpoint_url"),
+])
+def test_ecr_public_invalid_entries_name_the_field(values, field):
+    with pytest.raises(ProviderError) as info:
+        ecr_public.validate(public(**values), "registries[1]")
+    assert info.value.field == field
+
+
+def test_ecr_public_identity_differs_from_ecr_and_holds_no_secret():
+    found = ecr_public.identity(public(access_key="AKIAEXAMPLE", secret_key=SECRET, session_token=TOKEN))
+    assert found == {"provider": "ecr_public", "profile": None, "access_key": "AKIAEXAMPLE",
+                     "assume_role_arn": None, "endpoint_url": None}
+    assert SECRET not in repr(found) and TOKEN not in repr(found)
