@@ -162,3 +162,19 @@ def test_an_identity_without_acrpull_gets_a_refresh_token_that_pulls_nothing(env
     inspected = skopeo_reads(env, namespace, "norole", strict, tmp_path)[0]
     assert inspected.returncode != 0
     assert "unauthorized" in inspected.stderr.lower() or "denied" in inspected.stderr.lower(), inspected.stderr
+
+
+def test_the_acr_role_takes_a_managed_identity(env, make_namespace, tmp_path):
+    """acr_pull_secret with acr_pull_secret_auth=managed_identity: no secret to hand over, and the
+    Secret it writes opens the registry for skopeo."""
+    namespace = make_namespace("acr-role")
+    server = env["REGCRED_AZURE_REGISTRY"]
+    run = testenv.run_role(env, "regcred.k8s.acr_pull_secret", {
+        "acr_pull_secret_namespaces": [namespace], "acr_pull_secret_servers": [server],
+        "acr_pull_secret_auth": "managed_identity", "acr_pull_secret_client_id": "",
+        "acr_pull_secret_client_secret": "", "acr_pull_secret_service_accounts": [],
+        "acr_pull_secret_registry_ca_path": env["REGCRED_REGISTRY_CA"]}, tmp_path, extra_env=imds_env(env))
+    assert run.result == {"failed": False}, run.result
+    inspected, auth = skopeo_reads(env, namespace, "acr", server, tmp_path)
+    assert inspected.returncode == 0, inspected.stderr
+    assert auth["username"] == "00000000-0000-0000-0000-000000000000"
