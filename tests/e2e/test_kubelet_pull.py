@@ -252,3 +252,44 @@ def test_rotation(env, admin, node, namespace, tmp_path, timings, rotation_user)
     assert old not in rerun.stdout + rerun.stderr
     assert admin.read_namespaced_secret("regcred", namespace).metadata.resource_version != written
     assert_pulls(env, admin, node, namespace, "basic", tmp_path, timings, "pull after rotation", "after")
+
+
+def cloud_entries(env):
+    """Registries of the cloud-like registries, with the credentials their providers mint: an ACR
+    refresh token from the Azure AD token exchange, a Google OAuth2 access token."""
+    return {
+        "acr-token_exchange": ("REGCRED_AZURE_REGISTRY", {
+            "provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "token_exchange",
+            "tenant_id": env["REGCRED_AZURE_TENANT_ID"], "client_id": env["REGCRED_AZURE_CLIENT_ID"],
+            "client_secret": env["REGCRED_AZURE_CLIENT_SECRET"], "authority_host": env["REGCRED_AZURE_AUTHORITY"]}),
+        "gcr-access_token": ("REGCRED_GCR_REGISTRY", {
+            "provider": "gcr", "server": env["REGCRED_GCR_REGISTRY"], "auth": "access_token",
+            "service_account_key_file": env["REGCRED_GCP_KEY_FILE"]}),
+    }
+
+
+@pytest.mark.parametrize("case", ["acr-token_exchange", "gcr-access_token"])
+def test_minted_cloud_tokens_pull(env, admin, node, namespace, tmp_path, timings, case):
+    """The kubelet pulls with a token the collection minted (not a static password): refused before
+    the Secret exists, pulled once registry_pull_secret wrote it and it is attached to default."""
+    key, registry = cloud_entries(env)[case]
+    ref = f"{env[key]}/{env['REGCRED_TEST_IMAGE']}"
+    since = start_pod(admin, node, namespace, ref, "before")
+    assert outcome(admin, namespace, "before", since)[0] == "refused", events(admin, namespace, "before")
+    written = testenv.run_task(env, "regcred.k8s.registry_pull_secret", {
+        "name": "regcred", "namespace": namespace, "verify": True, "registry_ca_path": env["REGCRED_REGISTRY_CA"],
+        "registries": [registry]}, testenv.workdir(tmp_path, "write"))
+    assert written.result["namespaces"][namespace]["result"] == "created", written.result
+    attached = testenv.run_task(env, "regcred.k8s.sa_image_pull_secrets", {"namespace": namespace, "secrets": ["regcred"]},
+                                testenv.workdir(tmp_path, "attach"))
+    assert not attached.failed, attached.result
+    since = start_pod(admin, node, namespace, ref, "after")
+    result, status, seconds = outcome(admin, namespace, "after", since)
+    assert result == "pulled", (status, events(admin, namespace, "after"))
+    assert status.state.terminated.exit_code == 0, status.state.terminated
+    assert status.image_id.endswith("@" + env["REGCRED_TEST_IMAGE_DIGEST"]), status.image_id
+    timings[f"pull and run ({case})"] = round(seconds, 2)
+    auths = json.loads(base64.b64decode(admin.read_namespaced_secret("regcred", namespace).data[".dockerconfigjson"]))
+    user = base64.b64decode(auths["auths"][env[key]]["auth"]).decode().partition(":")[0]
+    assert user == {"acr-token_exchange": "00000000-0000-0000-0000-000000000000",
+                    "gcr-access_token": "oauth2accesstoken"}[case]

@@ -215,26 +215,29 @@ def test_google_endpoint_rejects_a_foreign_key(env, tmp_path):
 def _aad_token(env, secret):
     url = f"{env['REGCRED_AZURE_AUTHORITY']}/{env['REGCRED_AZURE_TENANT_ID']}/oauth2/v2.0/token"
     form = {"grant_type": "client_credentials", "client_id": env["REGCRED_AZURE_CLIENT_ID"],
-            "client_secret": secret, "scope": "https://management.azure.com/.default"}
+            "client_secret": secret, "scope": "https://containerregistry.azure.net/.default"}
     with testenv.urlopen(url, env, data=urlencode(form).encode()) as resp:
         return json.loads(resp.read())["access_token"]
 
 
 def test_azure_exchange_returns_a_refresh_token_that_opens_the_registry(env):
-    registry = env["REGCRED_AZURE_REGISTRY"]
-    aad = _aad_token(env, env["REGCRED_AZURE_CLIENT_SECRET"])
-    form = {"grant_type": "access_token", "service": registry,
-            "tenant": env["REGCRED_AZURE_TENANT_ID"], "access_token": aad}
-    with testenv.urlopen(f"https://{registry}/oauth2/exchange", env,
-                         data=urlencode(form).encode()) as resp:
-        refresh = json.loads(resp.read())["refresh_token"]
-    assert refresh in Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split()
+    """The ACR flow by hand: the registry's challenge names the token service, which exchanges an
+    Azure AD token for a refresh token and that for an access token the registry accepts."""
+    registry, service = env["REGCRED_AZURE_REGISTRY"], env["REGCRED_AZURE_TOKEN_SERVICE"]
     with pytest.raises(HTTPError) as challenge:
         testenv.urlopen(f"https://{registry}/v2/", env)
     assert challenge.value.code == 401
-    assert challenge.value.headers["WWW-Authenticate"].startswith("Bearer realm=")
+    assert challenge.value.headers["WWW-Authenticate"].startswith(f'Bearer realm="https://{service}/oauth2/token"')
+    aad = _aad_token(env, env["REGCRED_AZURE_CLIENT_SECRET"])
+    form = {"grant_type": "access_token", "service": registry,
+            "tenant": env["REGCRED_AZURE_TENANT_ID"], "access_token": aad}
+    with testenv.urlopen(f"https://{service}/oauth2/exchange", env,
+                         data=urlencode(form).encode()) as resp:
+        refresh = json.loads(resp.read())["refresh_token"]
+    assert refresh in Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split()
     basic = base64.b64encode(f"00000000-0000-0000-0000-000000000000:{refresh}".encode()).decode()
-    with testenv.urlopen(f"https://{registry}/oauth2/token?service={registry}&scope=registry:catalog:*",
+    scope = "repository:" + env["REGCRED_TEST_IMAGE"].split(":")[0] + ":pull"
+    with testenv.urlopen(f"https://{service}/oauth2/token?service={registry}&scope={scope}",
                          env, headers={"Authorization": f"Basic {basic}"}) as resp:
         access = json.loads(resp.read())["access_token"]
     with testenv.urlopen(f"https://{registry}/v2/", env,
