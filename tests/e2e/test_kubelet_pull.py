@@ -279,7 +279,7 @@ def test_minted_cloud_tokens_pull(env, admin, node, namespace, tmp_path, timings
     written = testenv.run_task(env, "regcred.k8s.registry_pull_secret", {
         "name": "regcred", "namespace": namespace, "verify": True, "registry_ca_path": env["REGCRED_REGISTRY_CA"],
         "registries": [registry]}, testenv.workdir(tmp_path, "write"))
-    assert written.result["namespaces"][namespace]["result"] == "created", written.result
+    assert not written.failed and written.result["namespaces"][namespace]["result"] == "created", written.result
     attached = testenv.run_task(env, "regcred.k8s.sa_image_pull_secrets", {"namespace": namespace, "secrets": ["regcred"]},
                                 testenv.workdir(tmp_path, "attach"))
     assert not attached.failed, attached.result
