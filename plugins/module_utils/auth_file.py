@@ -35,6 +35,7 @@ import stat
 import tempfile
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
 from ansible_collections.regcred.k8s.plugins.module_utils.pull_secret import parse_time
 
 SIDECAR_SUFFIX = ".regcred.json"
@@ -46,11 +47,11 @@ MAX_BYTES = 4 * 1024 * 1024
 ADDED, CHANGED, UNCHANGED = "added", "changed", "unchanged"
 
 
-class AuthFileError(ValueError):
+class AuthFileError(InputError):
     """The auth file cannot be read, parsed or written. The message starts with ``dest:``."""
 
     def __init__(self, message):
-        super(AuthFileError, self).__init__("dest: " + message)
+        super(AuthFileError, self).__init__("dest", message)
 
 
 def sidecar_path(path):

@@ -15,6 +15,7 @@ __metaclass__ = type
 import collections
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, RegistryError
 from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import load as load_provider
 from ansible_collections.regcred.k8s.plugins.module_utils.pull_secret import format_time, record, source_id
 
@@ -77,7 +78,7 @@ def collect(entries_sources, refresh_before, now, context, stored=None):
         for server in got:
             key = dockerconfig.normalize_key(server)
             if key in owner:
-                raise ValueError("%s and %s both write the registry %s" % (owner[key], field, key))
+                raise InputError(field, "%s and %s both write the registry %s" % (owner[key], field, key), prefixed=False)
             owner[key] = field
         entries.update(got)
         records.extend(got_records)
@@ -85,9 +86,9 @@ def collect(entries_sources, refresh_before, now, context, stored=None):
 
 
 def verify(minted, context):
-    """Log in to each registry with each credential; ValueError listing the refusals, if any."""
+    """Log in to each registry with each credential; RegistryError listing the refusals, if any."""
     # Imported here: the HTTP client it needs costs a tenth of a second, for verify only.
     from ansible_collections.regcred.k8s.plugins.module_utils.registry import verify as verify_credential  # pylint: disable=import-outside-toplevel
     refused = [result.message for result in (verify_credential(c, context) for c in minted) if not result.ok]
     if refused:
-        raise ValueError("verify: " + "; ".join(refused) + ". Nothing was written")
+        raise RegistryError("verify: " + "; ".join(refused) + ". Nothing was written")

@@ -221,35 +221,30 @@ import contextlib
 import datetime
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.regcred.k8s.plugins.module_utils import auth_file
 from ansible_collections.regcred.k8s.plugins.module_utils import minting
-from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
+from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import (REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC,
-                                                                                  check_registry_tls)
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
 
 
 def argument_spec():
-    spec = dict(
+    return dict(REGISTRIES_ARG_SPEC,
         return_secrets=dict(type="bool", default=True),
         dest=dict(type="path"),
         refresh_before=dict(type="raw", default="6h"),
         verify=dict(type="bool", default=False),
     )
-    spec.update(REGISTRIES_ARG_SPEC)
-    spec.update(REGISTRY_TLS_ARG_SPEC)
-    return spec
 
 
 def validate(params):
     """Every check that needs no network; returns (refresh_before, sources)."""
     if not params["registries"]:
-        raise ValueError("registries: list at least one registry")
-    check_registry_tls(params)
+        raise InputError("registries", "list at least one registry")
     return parse_duration(params["refresh_before"], "refresh_before"), minting.sources(params["registries"])
 
 
@@ -340,25 +335,26 @@ def exit_with_secrets(module, result):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        refresh_before, sources = validate(module.params)
-    except (ValueError, ProviderError) as exc:
-        module.fail_json(msg=str(exc))
-    # The action plugin already refused a task without no_log. This second check covers the module
-    # run some other way (ansible -m through another action, or AnsiballZ by hand): module.no_log is
-    # the task's no_log OR no_target_syslog (ActionBase._execute_module in ansible-core 2.19), so it
-    # is weaker, but never wrong in the other direction. A returned value cannot be hidden by
-    # no_log_values (later tasks could not use it), so the whole result must be hidden, and only the
-    # task can ask for that.
-    if module.params["return_secrets"] and not module.no_log:
-        module.fail_json(msg=minting.NEEDS_NO_LOG)
-    run = Run(module, refresh_before, sources)
-    try:
+    module = RegcredModule("registry_credentials", argument_spec(), kube=False, registry_tls=True)
+
+    def check(params):
+        checked = validate(params)
+        # The action plugin already refused a task without no_log. This second check covers the module
+        # run some other way (ansible -m through another action, or AnsiballZ by hand): module.no_log is
+        # the task's no_log OR no_target_syslog (ActionBase._execute_module in ansible-core 2.19), so it
+        # is weaker, but never wrong in the other direction. A returned value cannot be hidden by
+        # no_log_values (later tasks could not use it), so the whole result must be hidden, and only the
+        # task can ask for that.
+        if params["return_secrets"] and not module.no_log:
+            raise InputError("return_secrets", minting.NEEDS_NO_LOG, prefixed=False)
+        return checked
+
+    def execute(kube, checked):
+        run = Run(module, *checked)
         run.execute()
-    except (ValueError, ProviderError) as exc:
-        module.fail_json(msg=str(exc))
-    run.report()
+        run.report()
+
+    module.run(check, execute)
 
 
 if __name__ == "__main__":

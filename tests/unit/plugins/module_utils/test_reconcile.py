@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import NOT_ATTEMPTED, retry_on_conflict, run_all
 
 
@@ -30,7 +30,7 @@ def test_run_all_bounds_concurrency_and_collects_errors():
 def test_run_all_fail_fast_stops_starting_new_work():
     def work(key):
         if key == 0:
-            raise ValueError("boom")
+            raise InputError("x", "boom")
         return key
 
     out = run_all(range(50), work, workers=1, fail_fast=True)
