@@ -291,11 +291,11 @@ from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
 from ansible_collections.regcred.k8s.plugins.module_utils import kubelet_secret
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_diagnosis as diagnosis
-from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
 from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError, RegistryError, StateError
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
+from ansible_collections.regcred.k8s.plugins.module_utils.records import format_time
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
 from ansible_collections.regcred.k8s.plugins.module_utils.registry import head_manifest
@@ -426,7 +426,7 @@ class Inspection:
         for key, (secret_name, entry) in found:
             expires = diagnosis.expiry(self.loaded[secret_name][0], key, entry.password)
             result.append(({"secret": secret_name, "key": key, "username": kubelet_secret.shown(entry.username),
-                            "expires_at": ps.format_time(expires), "expired": bool(expires and expires <= self.now)},
+                            "expires_at": format_time(expires), "expired": bool(expires and expires <= self.now)},
                            entry))
         case_only = sorted(set(key for key, item in found if (key, item[0]) not in exact))
         return result, case_only

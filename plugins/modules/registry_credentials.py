@@ -233,12 +233,14 @@ from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import
 
 
 def argument_spec():
-    return dict(REGISTRIES_ARG_SPEC,
+    spec = dict(
         return_secrets=dict(type="bool", default=True),
         dest=dict(type="path"),
         refresh_before=dict(type="raw", default="6h"),
         verify=dict(type="bool", default=False),
     )
+    spec.update(REGISTRIES_ARG_SPEC)
+    return spec
 
 
 def validate(params):
@@ -258,10 +260,10 @@ class Run:
         self.context = MintContext.from_params(self.params)
         self.changed, self.diff, self.collected = False, None, None
 
-    def collect(self, stored=None):
-        collected = minting.collect(self.sources, self.refresh_before, self.now, self.context, stored)
-        if self.params["verify"] and collected.minted:
-            minting.verify(collected.minted, self.context)
+    def collect(self, stores=None):
+        collected = minting.collect(self.sources, self.refresh_before, self.now, self.context, stores)
+        if self.params["verify"] and collected.minted():
+            minting.verify(collected.minted(), self.context)
         self.collected = collected
 
     def to_dest(self):
@@ -273,16 +275,17 @@ class Run:
         # Check mode creates nothing, not even the lock file, and only reads.
         with contextlib.nullcontext() if check else auth_file.locked(path):
             found, found_records = auth_file.read(path)
-            self.collect(lambda source: auth_file.reusable(found, found_records, source, self.refresh_before, self.now))
+            self.collect([auth_file.stored(found, found_records)])
+            entries, minted_records = self.collected.entries(), self.collected.records()
             # docker login and podman login take no lock: read again, so that what they wrote while
             # we minted and verified is merged rather than lost.
             doc, records = auth_file.read(path)
-            new_doc = auth_file.merge(doc, self.collected.entries)
-            new_records = auth_file.merge_records(records, self.collected.records, new_doc)
+            new_doc = auth_file.merge(doc, entries)
+            new_records = auth_file.merge_records(records, minted_records, new_doc)
             write_doc, write_records = new_doc != doc, new_records != records
             self.changed = write_doc or write_records
             if self.changed and self.module._diff:
-                before, after = auth_file.diff(doc, new_doc, self.collected.entries, self.collected.records)
+                before, after = auth_file.diff(doc, new_doc, entries, minted_records)
                 self.diff = {"before_header": path, "after_header": path, "before": before, "after": after}
             if check:
                 return
@@ -300,12 +303,11 @@ class Run:
             self.collect()
 
     def report(self):
-        entries = self.collected.entries
         credentials = []
-        for item in self.collected.report:
+        for item, got in zip(self.collected.report(), self.collected.got):
             shown = dict((k, item.get(k)) for k in ("server", "username", "provider", "expires_at", "reused"))
             if self.params["return_secrets"]:
-                shown["password"] = entries[item["server"]]["password"]
+                shown["password"] = got.credential.password
             credentials.append(shown)
         expiries = sorted(c["expires_at"] for c in credentials if c["expires_at"])
         result = {"changed": self.changed, "credentials": credentials, "expires_at": expiries[0] if expiries else None}

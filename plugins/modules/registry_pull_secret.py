@@ -318,7 +318,7 @@ RESULT_WORDS = {ps.CREATE: "created", ps.UPDATE: "updated", ps.REPLACE: "replace
 
 
 def argument_spec():
-    return dict(REGISTRIES_ARG_SPEC,
+    spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         from_secret=dict(type="dict", no_log=False, options=dict(
@@ -331,6 +331,8 @@ def argument_spec():
         annotations=dict(type="dict", default={}),
         force=dict(type="bool", default=False),
     )
+    spec.update(REGISTRIES_ARG_SPEC)
+    return spec
 
 
 def validate(params):
@@ -365,12 +367,11 @@ class Run:
     # credentials ---------------------------------------------------------------------------
     def managed_entries(self, refresh_before, sources, existing):
         """({server: entry}, records, minted credentials) for every source."""
-        stored = [s for s in existing.values() if isinstance(s, dict)]
-        got = minting.collect(sources, refresh_before, self.now, self.context,
-                              lambda source: ps.reusable(stored, source, refresh_before, self.now))
-        self.credentials.extend(got.report)
+        stores = ps.stores(s for s in existing.values() if isinstance(s, dict))
+        got = minting.collect(sources, refresh_before, self.now, self.context, stores)
+        self.credentials.extend(got.report())
         self.warnings.extend(got.warnings)
-        return got.entries, got.records, got.minted
+        return got.entries(), got.records(), got.minted()
 
     def copied_entries(self):
         source = self.params["from_secret"]

@@ -165,7 +165,6 @@ from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import sele
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import finish, record_outcomes, retry_on_conflict, run_all
 from ansible_collections.regcred.k8s.plugins.module_utils.sa_plan import desired_entries, names
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import ServiceAccountStore
-from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
 
 def argument_spec():
