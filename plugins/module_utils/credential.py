@@ -35,11 +35,6 @@ class Credential(collections.namedtuple("Credential", _FIELDS)):
         return "Credential(server=%r, username=%r, provider=%r, expires_at=%r)" % (
             self.server, self.username, self.provider, self.expires_at)
 
-    def public(self):
-        """What may be reported: everything but the password."""
-        return {"server": self.server, "username": self.username, "provider": self.provider,
-                "expires_at": self.expires_at.isoformat() if self.expires_at else None}
-
 
 def token_expiry(token):
     """The ``exp`` claim of a JWT as an aware datetime, or None when ``token`` is not a JWT with

@@ -348,6 +348,15 @@ class Kube:
             raise KubeError(message, response.status, response.reason)
         return json.loads(data) if data else None
 
+    def get(self, path, accept="application/json"):
+        """The object at ``path``, or None when it does not exist (HTTP 404); KubeError otherwise."""
+        try:
+            return self.request("GET", path, accept=accept)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def _unreached(self, exc, retries):
         """The KubeError for a request that got no HTTP answer."""
         cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc

@@ -23,6 +23,7 @@ import base64
 import json
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils.kubelet_secret import data_bytes
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_secret_size
 from ansible_collections.regcred.k8s.plugins.module_utils.records import Stored
 
@@ -48,13 +49,7 @@ def stored_records(secret):
 
 def payload_bytes(secret):
     """The stored .dockerconfigjson bytes, or None when there are none."""
-    data = (secret.get("data") or {}).get(DATA_KEY)
-    if not data:
-        return None
-    try:
-        return base64.b64decode(data)
-    except (TypeError, ValueError):
-        raise dockerconfig.DockerConfigError("data[%s]" % DATA_KEY, "is not base64")
+    return data_bytes(secret, DATA_KEY)
 
 
 def payload_document(secret):
@@ -131,7 +126,7 @@ def check_limits(secret, data_field):
     """The apiserver's limits on a Secret to write: its annotations' total size (field
     ``annotations``) and its data's size (field ``data_field``). ValueError naming the field."""
     check_annotations((secret.get("metadata") or {}).get("annotations"), "annotations")
-    check_secret_size(sum(len(base64.b64decode(value)) for value in (secret.get("data") or {}).values()),
+    check_secret_size(sum(len(data_bytes(secret, key) or b"") for key in secret.get("data") or {}),
                       data_field)
 
 

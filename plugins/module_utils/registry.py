@@ -158,15 +158,6 @@ def _image(path, reference):
     return "%s%s%s" % (path, "@" if ":" in reference else ":", reference)
 
 
-def authorization(credential, context, scope=None):
-    """The Authorization header value for requests to the credential's registry, or None when
-    the registry answers ``/v2/`` without one. ``scope`` (``repository:NAME:pull``) goes into the
-    token request of a Bearer registry. Raises RegistryError (RegistryAuthError on refusal).
-
-    The value is as secret as the password: send it, never show it."""
-    return _Session(credential, context).authorize(scope)[0]
-
-
 def verify(credential, context, repository=None):
     """Whether the registry accepts ``credential``, as a VerifyResult. Registry and network trouble
     is reported in the result; only a malformed server key or ``repository`` raises ValueError.

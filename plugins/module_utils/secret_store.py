@@ -41,12 +41,7 @@ class SecretStore:
 
     def get(self, namespace, name=None):
         """The Secret, or None when it does not exist."""
-        try:
-            return self.kube.request("GET", _path(namespace, name or self.name))
-        except KubeError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.kube.get(_path(namespace, name or self.name))
 
     def read_many(self, namespaces):
         """({namespace: Secret or None}, {namespace: KubeError}).

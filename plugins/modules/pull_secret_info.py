@@ -348,12 +348,7 @@ class Inspection:
 
     def get(self, resource, name):
         """The object, or None when it does not exist; KubeError otherwise."""
-        try:
-            return self.kube.request("GET", self.path(resource, name))
-        except KubeError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.kube.get(self.path(resource, name))
 
     # Secrets ---------------------------------------------------------------------------------
     def where_else(self, name):

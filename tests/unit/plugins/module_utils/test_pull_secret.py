@@ -161,7 +161,8 @@ def test_property_applying_a_plan_converges(current_entries, wanted_entries, lab
     action, body = ps.plan(current, desired, False)[:2]
     after = current if action == ps.UNCHANGED else body
     assert ps.plan(after, desired, False)[0] == ps.UNCHANGED
-    assert after["metadata"]["labels"]["foreign"] == "x" or "foreign" in labels
+    # Labels others set stay, the task's are laid over them, and ours marks the Secret as managed.
+    assert after["metadata"]["labels"] == dict({"foreign": "x"}, **labels, **{ps.LABEL_MANAGED: "true"})
 
 
 def with_payload(raw, **extra):
