@@ -12,12 +12,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import typing as t
+
 
 class RegcredError(Exception):
     """Everything that fails a task for a reason the user can act on. ``field`` names the option
     at fault (``registries[2].region``), or is None when no single option is."""
 
-    field = None
+    field: t.Optional[str] = None
 
 
 class InputError(RegcredError, ValueError):
@@ -25,8 +27,8 @@ class InputError(RegcredError, ValueError):
     ``FIELD: MESSAGE``; with ``prefixed=False`` (or no field) it is ``MESSAGE`` alone, a sentence
     that names the field in its own words. A ValueError too, as the checks it replaces raised."""
 
-    def __init__(self, field, message, prefixed=True):
-        super(InputError, self).__init__("%s: %s" % (field, message) if field and prefixed else message)
+    def __init__(self, field: t.Optional[str], message: str, prefixed: bool = True) -> None:
+        super().__init__("%s: %s" % (field, message) if field and prefixed else message)
         self.field = field
 
 
@@ -39,14 +41,15 @@ class KubeError(RegcredError):
     """A Kubernetes API call failed. ``status`` is the HTTP status (None when the server was not
     reached); the message is the apiserver's own, which never holds Secret data."""
 
-    def __init__(self, message, status=None, reason=None, timed_out=False):
-        super(KubeError, self).__init__(message)
+    def __init__(self, message: str, status: t.Optional[int] = None, reason: t.Optional[str] = None,
+                 timed_out: bool = False) -> None:
+        super().__init__(message)
         self.status = status
         self.reason = reason
         self.timed_out = timed_out
 
     @property
-    def fatal(self):
+    def fatal(self) -> bool:
         """True when no other request can fare better: the apiserver was not reached, or it did
         not accept the identity. Such an error is about the connection options, never about one object."""
         return self.status in (None, 401)
@@ -56,8 +59,8 @@ class ProviderError(RegcredError):
     """A provider could not produce a credential. ``field`` names the option at fault, for
     example ``registries[2].region``; the message never contains a secret."""
 
-    def __init__(self, field, message):
-        super(ProviderError, self).__init__("%s: %s" % (field, message))
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__("%s: %s" % (field, message))
         self.field = field
 
 
@@ -68,7 +71,7 @@ class RegistryError(RegcredError):
     code, such as ``MANIFEST_UNKNOWN``, when its answer had one.
     """
 
-    def __init__(self, message, status=None, code=None):
-        super(RegistryError, self).__init__(message)
+    def __init__(self, message: str, status: t.Optional[int] = None, code: t.Optional[str] = None) -> None:
+        super().__init__(message)
         self.status = status
         self.code = code

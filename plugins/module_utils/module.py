@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import contextlib
 import traceback
+import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -32,7 +33,8 @@ from ansible_collections.regcred.k8s.plugins.module_utils.version import user_ag
 PARALLEL_MAX = 100
 
 
-def merged_spec(own, kube=True, namespaces=False, run_options=False, registry_tls=False):
+def merged_spec(own: t.Dict[str, dict], kube: bool = True, namespaces: bool = False, run_options: bool = False,
+                registry_tls: bool = False) -> t.Dict[str, dict]:
     """A module's own options with the shared sets it asks for."""
     spec = dict(own)
     for wanted, shared in ((namespaces, NAMESPACE_ARG_SPEC), (run_options, RUN_ARG_SPEC),
@@ -42,7 +44,7 @@ def merged_spec(own, kube=True, namespaces=False, run_options=False, registry_tl
     return spec
 
 
-def check_shared(params):
+def check_shared(params: t.Mapping[str, t.Any]) -> None:
     """The range checks of the shared options a task has; InputError naming the option."""
     if "parallel" in params and not 1 <= params["parallel"] <= PARALLEL_MAX:
         raise InputError("parallel", "must be between 1 and %d" % PARALLEL_MAX)
@@ -50,12 +52,17 @@ def check_shared(params):
         check_registry_tls(params)
 
 
-def bug_report(exc, secrets):
+def scrubbed_traceback(exc: BaseException, secrets: t.Iterable[str]) -> str:
+    """The traceback of ``exc`` without any of ``secrets`` or a credential field."""
+    return redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), secrets)
+
+
+def bug_report(exc: BaseException, secrets: t.Iterable[str]) -> t.Tuple[str, str]:
     """``(msg, exception)`` for ``fail_json`` after an unexpected exception: its one-line summary
     and its traceback, both without any of ``secrets`` or a credential field."""
     summary = redact("%s: %s" % (exc.__class__.__name__, exc), secrets)
-    text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), secrets)
-    return "unexpected error, please report it with the traceback (exception): %s" % summary, text
+    return ("unexpected error, please report it with the traceback (exception): %s" % summary,
+            scrubbed_traceback(exc, secrets))
 
 
 class RegcredModule(AnsibleModule):
@@ -69,7 +76,7 @@ class RegcredModule(AnsibleModule):
     def __init__(self, name, argument_spec, kube=True, namespaces=False, run_options=False, registry_tls=False,
                  mutually_exclusive=None, **kwargs):
         exclusive = list(mutually_exclusive or []) + (NAMESPACE_MUTUALLY_EXCLUSIVE if namespaces else [])
-        super(RegcredModule, self).__init__(
+        super().__init__(
             argument_spec=merged_spec(argument_spec, kube, namespaces, run_options, registry_tls),
             mutually_exclusive=exclusive, supports_check_mode=True, **kwargs)
         self.module_name = name
@@ -77,11 +84,14 @@ class RegcredModule(AnsibleModule):
         # Extra return values for a failed task, such as the results per namespace so far.
         self.failure_results = dict
 
-    def fail_on(self, exc):
-        """fail_json for ``exc``: its message for a RegcredError, its scrubbed traceback otherwise."""
+    def fail_on(self, exc: BaseException) -> t.NoReturn:
+        """fail_json for ``exc``: its message for a RegcredError, a bug report otherwise. The
+        traceback, scrubbed, is in ``exception`` whenever Ansible asks modules for tracebacks
+        (ANSIBLE_DISPLAY_TRACEBACK); fail_json would otherwise take the raw one."""
         if isinstance(exc, RegcredError):
-            self.fail_json(msg=str(exc), **self.failure_results())
-        msg, trace = bug_report(exc, self.no_log_values)
+            msg, trace = str(exc), scrubbed_traceback(exc, self.no_log_values)
+        else:
+            msg, trace = bug_report(exc, self.no_log_values)
         self.fail_json(msg=msg, exception=trace, **self.failure_results())
 
     @contextlib.contextmanager
@@ -104,7 +114,7 @@ class RegcredModule(AnsibleModule):
         finally:
             client.close()
 
-    def run(self, check, execute):
+    def run(self, check: t.Callable[[dict], t.Any], execute: t.Callable[[t.Any, t.Any], None]) -> None:
         """The life of a task: ``check(params)`` (no I/O) and the shared range checks, then
         ``execute(kube)`` (``kube`` is None for a module without Kubernetes options). A RegcredError
         or a bug from either fails the task (``fail_on``); ``execute`` ends it with exit_json."""

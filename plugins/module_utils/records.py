@@ -13,6 +13,7 @@ import collections
 import datetime
 import hashlib
 import json
+import typing as t
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -24,19 +25,19 @@ class Stored(collections.namedtuple("Stored", ("records", "entries"))):
     __slots__ = ()
 
 
-def source_id(identity):
+def source_id(identity: t.Any) -> str:
     """A short stable hash of a provider entry's non-secret inputs."""
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
-def format_time(value):
+def format_time(value: t.Optional[datetime.datetime]) -> t.Optional[str]:
     """An aware datetime as UTC ISO 8601 (``2026-11-22T18:00:00Z``); None stays None."""
     if value is None:
         return None
     return value.astimezone(datetime.timezone.utc).strftime(TIME_FORMAT)
 
 
-def parse_time(value):
+def parse_time(value: t.Any) -> t.Optional[datetime.datetime]:
     """The aware datetime of a ``format_time`` string; None when empty or unreadable."""
     if not value:
         return None
@@ -46,7 +47,7 @@ def parse_time(value):
         return None
 
 
-def record(credential, source):
+def record(credential: t.Any, source: str) -> t.Dict[str, t.Any]:
     """The record of one Credential minted from ``source``."""
     return {"server": credential.server, "username": credential.username,
             "provider": credential.provider, "source": source,

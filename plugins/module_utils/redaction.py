@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import json
 import re
+import typing as t
 
 MASK = "********"
 _CREDENTIAL_FIELD = re.compile(
@@ -17,7 +18,7 @@ _CREDENTIAL_FIELD = re.compile(
     r'(?:[^"\\]|\\.)*(")')
 
 
-def redact(text, values):
+def redact(text: str, values: t.Iterable[str]) -> str:
     """``text`` with each of ``values`` masked, as it is and as JSON or repr quote it, and the value
     of every JSON credential field (``"password": "..."``)."""
     for value in sorted(values, key=len, reverse=True):
