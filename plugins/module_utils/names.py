@@ -28,22 +28,21 @@ def _shown(value):
     return repr(text if len(text) <= 70 else text[:70] + "...")
 
 
+def _check_name(value, field, pattern, limit, what, characters):
+    if not isinstance(value, str) or len(value) > limit or not pattern.fullmatch(value):
+        raise InputError(field, "%s is not a valid %s (%s, starting and ending with a letter or digit, at most %d "
+                                "characters)" % (_shown(value), what, characters, limit))
+    return value
+
+
 def check_dns_label(value, field):
     """A namespace name: RFC 1123 label, at most 63 characters."""
-    if not isinstance(value, str) or len(value) > 63 or not _LABEL.fullmatch(value):
-        raise InputError(field, "%s is not a valid namespace name (lower-case letters, digits and "
-                                "'-', starting and ending with a letter or digit, at most 63 characters)"
-                         % _shown(value))
-    return value
+    return _check_name(value, field, _LABEL, 63, "namespace name", "lower-case letters, digits and '-'")
 
 
 def check_dns_subdomain(value, field):
     """An object name such as a Secret's: RFC 1123 subdomain, at most 253 characters."""
-    if not isinstance(value, str) or len(value) > 253 or not _SUBDOMAIN.fullmatch(value):
-        raise InputError(field, "%s is not a valid object name (lower-case letters, digits, '-' and "
-                                "'.', starting and ending with a letter or digit, at most 253 characters)"
-                         % _shown(value))
-    return value
+    return _check_name(value, field, _SUBDOMAIN, 253, "object name", "lower-case letters, digits, '-' and '.'")
 
 
 def valid_label_key(key):

@@ -11,10 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError
 from ansible_collections.regcred.k8s.plugins.module_utils.label_selector import parse_selector
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label
-from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
 
 NAMESPACE_ARG_SPEC = dict(
     namespace=dict(type="str"),

@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError, core_path
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
 
 

@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError, core_path
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
 
 # Secret metadata only: knowing which Secrets exist must not download their data.

@@ -7,8 +7,9 @@
   ``merge_document`` never takes a credential away from an image, as the kubelet matches keys.
 - keyring: ``parse_image``, ``index_key``, ``key_matches`` and ``lookup`` never crash on arbitrary
   strings; an accepted image printed and parsed again is the same; a key that matches with case
-  matches without; a matching key is offered by ``lookup``, an unusable one never; a valid image's own registry (plain, with a scheme, with ``/v2/``, with its repository
-  as a path) is always offered for it; printing a parsed image and parsing it again is stable.
+  matches without; a matching key is offered by ``lookup``, an unusable one never; a valid image's
+  own registry (plain, with a scheme, with ``/v2/``, with its repository as a path) is always
+  offered for it; printing a parsed image and parsing it again is stable.
 - server: every ``server`` that the checker accepts makes a key that the kubelet's matcher
   (``keyring.lookup``, case-sensitive as in the kubelet) offers for some image; every one it
   refuses gets a reason.
