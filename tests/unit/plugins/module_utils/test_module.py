@@ -48,10 +48,9 @@ def leaky(secret):
 
 
 def test_bug_report_has_the_traceback_without_secrets():
-    try:
+    with pytest.raises(KeyError) as caught:
         leaky("hunter2-api-key")
-    except KeyError as exc:
-        msg, trace = shell.bug_report(exc, {"hunter2-api-key"})
+    msg, trace = shell.bug_report(caught.value, {"hunter2-api-key"})
     assert msg.startswith("unexpected error, please report it with the traceback (exception): KeyError: ")
     assert "in leaky" in trace and "Traceback (most recent call last)" in trace
     for text in (msg, trace):
