@@ -35,7 +35,8 @@ import stat
 import tempfile
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
-from ansible_collections.regcred.k8s.plugins.module_utils.pull_secret import parse_time
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
+from ansible_collections.regcred.k8s.plugins.module_utils.records import Stored
 
 SIDECAR_SUFFIX = ".regcred.json"
 LOCK_SUFFIX = ".lock"
@@ -46,11 +47,11 @@ MAX_BYTES = 4 * 1024 * 1024
 ADDED, CHANGED, UNCHANGED = "added", "changed", "unchanged"
 
 
-class AuthFileError(ValueError):
+class AuthFileError(InputError):
     """The auth file cannot be read, parsed or written. The message starts with ``dest:``."""
 
     def __init__(self, message):
-        super(AuthFileError, self).__init__("dest: " + message)
+        super(AuthFileError, self).__init__("dest", message)
 
 
 def sidecar_path(path):
@@ -127,27 +128,11 @@ def merge_records(old, new, doc):
     return sorted(kept + list(new), key=lambda r: (r["server"], r.get("source") or ""))
 
 
-def reusable(doc, records, source, refresh_before, now):
-    """``(entries, records)`` for ``source`` when its tokens are in ``doc`` under the user names the
-    sidecar recorded, and none expires within ``refresh_before``; otherwise None."""
-    mine = [r for r in records if r.get("source") == source]
-    if not mine:
-        return None
-    for item in mine:
-        expires = parse_time(item.get("expires_at"))
-        if item.get("expires_at") and expires is None:
-            return None
-        if expires is not None and expires - refresh_before <= now:
-            return None
-    entries = {}
-    for item in mine:
-        raw = (doc.get("auths") or {}).get(item["server"])
-        login = _login(item["server"], raw) if raw is not None else None
-        # Someone else (docker login) may have written another account's credential since.
-        if login is None or login["username"] != item.get("username"):
-            return None
-        entries[item["server"]] = login
-    return entries, mine
+def stored(doc, records):
+    """What the auth file ``doc`` and its sidecar ``records`` hold, for minting.collect: the
+    entries that hold a user name and password."""
+    logins = ((server, _login(server, raw)) for server, raw in (doc.get("auths") or {}).items())
+    return Stored(records, dict((server, login) for server, login in logins if login is not None))
 
 
 def changes(doc, entries):

@@ -12,6 +12,11 @@ import collections
 import datetime
 import json
 
+# Providers import ProviderError from here.
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import ProviderError
+
+__all__ = ("Credential", "ProviderError", "token_expiry")
+
 _FIELDS = ("server", "username", "password", "email", "expires_at", "provider")
 
 
@@ -29,20 +34,6 @@ class Credential(collections.namedtuple("Credential", _FIELDS)):
         # Never show the password, not even in a traceback.
         return "Credential(server=%r, username=%r, provider=%r, expires_at=%r)" % (
             self.server, self.username, self.provider, self.expires_at)
-
-    def public(self):
-        """What may be reported: everything but the password."""
-        return {"server": self.server, "username": self.username, "provider": self.provider,
-                "expires_at": self.expires_at.isoformat() if self.expires_at else None}
-
-
-class ProviderError(Exception):
-    """A provider could not produce a credential. ``field`` names the option at fault, for
-    example ``registries[2].region``; the message never contains a secret."""
-
-    def __init__(self, field, message):
-        super(ProviderError, self).__init__("%s: %s" % (field, message))
-        self.field = field
 
 
 def token_expiry(token):

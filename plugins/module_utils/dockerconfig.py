@@ -17,18 +17,19 @@ import base64
 import binascii
 import json
 
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
 from ansible_collections.regcred.k8s.plugins.module_utils.keyring import index_key
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 _HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
 
 
-class DockerConfigError(ValueError):
+class DockerConfigError(InputError):
     """Bad docker config content. ``field`` names where the problem is."""
 
     def __init__(self, field, message):
-        super(DockerConfigError, self).__init__("%s: %s" % (field, message))
-        self.field, self.reason = field, message
+        super(DockerConfigError, self).__init__(field, message)
+        self.reason = message
 
 
 def entry(username, password, email=None):

@@ -36,6 +36,7 @@ import collections
 import re
 
 from ansible_collections.regcred.k8s.plugins.module_utils import gostd
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
 
 DOCKER_HUB = "index.docker.io"
 # What distribution/reference calls Docker Hub; the kubelet matches keys against this name.
@@ -85,9 +86,9 @@ def _split_domain(name):
 
 
 def parse_image(text, field="image"):
-    """The ImageRef of an image as written in a pod; ValueError naming ``field`` otherwise."""
+    """The ImageRef of an image as written in a pod; InputError naming ``field`` otherwise."""
     def invalid(why):
-        return ValueError("%s: %r is not a valid image reference (%s)" % (field, text, why))
+        return InputError(field, "%r is not a valid image reference (%s)" % (text, why))
 
     if not isinstance(text, str) or not text:
         raise invalid("it is empty")

@@ -29,11 +29,11 @@ from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import check_timeout
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError
 
 try:
     import urllib3
     import yaml
-    from urllib3._collections import HTTPHeaderDict
     from urllib3.util.ssl_match_hostname import CertificateError as HostnameMismatch
     IMPORT_ERROR = None if importlib.util.find_spec("kubernetes") else ImportError("No module named 'kubernetes'")
 except ImportError as exc:  # pragma: no cover - reported by fail_if_missing()
@@ -59,23 +59,6 @@ READ_METHODS = frozenset(["GET"])
 # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH: a trusted certificate
 # for another name, which no CA file fixes.
 NAME_MISMATCH_CODES = (62, 64)
-
-
-class KubeError(Exception):
-    """An API call failed. ``status`` is the HTTP status (None when the server was not
-    reached); the message is the apiserver's own, which never holds Secret data."""
-
-    def __init__(self, message, status=None, reason=None, timed_out=False):
-        super(KubeError, self).__init__(message)
-        self.status = status
-        self.reason = reason
-        self.timed_out = timed_out
-
-    @property
-    def fatal(self):
-        """True when no other request can fare better: the apiserver was not reached, or it did
-        not accept the identity. Such an error is about the connection options, never about one object."""
-        return self.status in (None, 401)
 
 
 def core_path(*segments):
@@ -114,18 +97,38 @@ def _read(path):
         return handle.read().decode().strip()
 
 
+def _text(value):
+    """``value`` when it is a string; a kubeconfig holding a number or a list where a path or PEM
+    data belongs is an InputError."""
+    if not isinstance(value, str):
+        raise InputError("kubeconfig", "holds a %s where a string belongs" % type(value).__name__)
+    return value
+
+
+def _mapping(value, what):
+    """``value`` when it is a mapping (None counts as empty); InputError naming the kubeconfig part."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError("kubeconfig", "%s is not a mapping" % what)
+    return value
+
+
 def _named(entries, name, what):
+    if entries is not None and not isinstance(entries, list):
+        raise InputError("kubeconfig", "%ss is not a list" % what)
     for entry in entries or []:
+        entry = _mapping(entry, "an entry of %ss" % what)
         if entry.get("name") == name:
-            return entry.get(what) or {}
-    raise ValueError("no %s named %r in the kubeconfig" % (what, name))
+            return _mapping(entry.get(what), "%s %r" % (what, name))
+    raise InputError("kubeconfig", "no %s named %r in the kubeconfig" % (what, name), prefixed=False)
 
 
 def _from_kubeconfig(config, context, base_dir):
     """A Connection from a kubeconfig dict, or None when its user needs a credential plugin."""
     context = context or config.get("current-context")
     if not context:
-        raise ValueError("the kubeconfig has no current-context; set context")
+        raise InputError("context", "the kubeconfig has no current-context; set context", prefixed=False)
     chosen = _named(config.get("contexts"), context, "context")
     user = _named(config.get("users"), chosen["user"], "user") if chosen.get("user") else {}
     if set(user) - DIRECT_USER_KEYS:
@@ -133,10 +136,10 @@ def _from_kubeconfig(config, context, base_dir):
     cluster = _named(config.get("clusters"), chosen.get("cluster"), "cluster")
 
     def path(value):
-        return value if value is None or os.path.isabs(value) else os.path.join(base_dir, value)
+        return value if value is None or os.path.isabs(_text(value)) else os.path.join(base_dir, value)
 
     def data(value):
-        return None if value is None else base64.b64decode(value)
+        return None if value is None else base64.b64decode(_text(value))
 
     conn = Connection()
     conn.host = cluster.get("server")
@@ -146,7 +149,7 @@ def _from_kubeconfig(config, context, base_dir):
     conn.cert_file, conn.cert_data = path(user.get("client-certificate")), data(user.get("client-certificate-data"))
     conn.key_file, conn.key_data = path(user.get("client-key")), data(user.get("client-key-data"))
     if user.get("token"):
-        conn.token = _static(user["token"])
+        conn.token = _static(_text(user["token"]))
     elif user.get("tokenFile"):
         conn.token = _static(_read(path(user["tokenFile"])))
     return conn
@@ -163,7 +166,7 @@ def _from_kubernetes_package(kubeconfig, context):
         else:
             k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
     except k8s_config.ConfigException as exc:
-        raise ValueError(str(exc))
+        raise InputError("kubeconfig", str(exc), prefixed=False)
     conn = Connection()
     conn.host, conn.ca_file, conn.verify = cfg.host, cfg.ssl_ca_cert, cfg.verify_ssl
     conn.cert_file, conn.key_file = cfg.cert_file, cfg.key_file
@@ -196,7 +199,7 @@ def _kubeconfig_connection(kubeconfig, context):
     with open(path, "rb") as handle:
         config = yaml.safe_load(handle) or {}
     if not isinstance(config, dict):
-        raise ValueError("%s is not a kubeconfig" % path)
+        raise InputError("kubeconfig", "%s is not a kubeconfig" % path, prefixed=False)
     return _from_kubeconfig(config, context, os.path.dirname(path)) or _from_kubernetes_package(path, context)
 
 
@@ -223,15 +226,15 @@ def connection(params):
         conn.proxy = params["proxy"]
     if params.get("validate_certs") is not None:
         conn.verify = params["validate_certs"]
-    if not conn.host:
-        raise ValueError("no apiserver address; set host or a kubeconfig")
+    if not conn.host or not isinstance(conn.host, str):
+        raise InputError("host", "no apiserver address; set host or a kubeconfig", prefixed=False)
     for option in PATH_OPTIONS:
         # TLS would report a missing file only at the first request, without naming it.
         if params.get(option) and not os.path.isfile(params[option]):
-            raise ValueError("%s: %s is not a file" % (option, params[option]))
+            raise InputError(option, "%s is not a file" % params[option])
     if params.get("impersonate_groups") and not params.get("impersonate_user"):
         # The apiserver refuses groups without a user, object by object.
-        raise ValueError("impersonate_groups: needs impersonate_user")
+        raise InputError("impersonate_groups", "needs impersonate_user")
     conn.timeout = request_timeout(params)
     return conn
 
@@ -261,8 +264,9 @@ def _load_client_certificate(context, conn):
             # Without a password callback OpenSSL would prompt on the terminal for an encrypted key.
             context.load_cert_chain(cert, key, password=lambda: b"")
         except ssl.SSLError as exc:
-            raise ValueError("client_cert and client_key: %s cannot be loaded as a client certificate and its key: %s"
-                             % (", ".join(p for p in (conn.cert_file, conn.key_file) if p) or "the kubeconfig's", exc))
+            raise InputError("client_cert", "client_cert and client_key: %s cannot be loaded as a client certificate and "
+                             "its key: %s" % (", ".join(p for p in (conn.cert_file, conn.key_file) if p) or "the kubeconfig's", exc),
+                             prefixed=False)
     finally:
         for name in made:
             os.unlink(name)
@@ -293,11 +297,11 @@ class Kube:
         try:
             self.conn = connection(params)
             self.pool = _pool(self.conn, pool_size)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, ssl.SSLError, yaml.YAMLError) as exc:
+        except (OSError, ValueError, ssl.SSLError, yaml.YAMLError) as exc:
             raise KubeError("cannot load the Kubernetes connection settings (kubeconfig, context, "
                             "host, proxy): %s" % exc)
         self.base = self.conn.host.rstrip("/")
-        self.headers = HTTPHeaderDict({"User-Agent": user_agent})
+        self.headers = urllib3.HTTPHeaderDict({"User-Agent": user_agent})
         self.read_retries = urllib3.Retry(total=READ_ATTEMPTS - 1, connect=READ_ATTEMPTS - 1, read=READ_ATTEMPTS - 1,
                                           redirect=0, status=0, other=0, allowed_methods=READ_METHODS,
                                           backoff_factor=READ_BACKOFF, raise_on_redirect=False, raise_on_status=False)
@@ -318,7 +322,7 @@ class Kube:
         """One API call; returns the decoded JSON (None for an empty body) or raises KubeError."""
         if self.silent is not None:
             raise KubeError(self.silent, timed_out=True)
-        headers = HTTPHeaderDict(self.headers)
+        headers = urllib3.HTTPHeaderDict(self.headers)
         headers["Accept"] = accept
         token = self.conn.token()
         if token:
@@ -343,6 +347,15 @@ class Kube:
                             "client_key, or kubeconfig")
             raise KubeError(message, response.status, response.reason)
         return json.loads(data) if data else None
+
+    def get(self, path, accept="application/json"):
+        """The object at ``path``, or None when it does not exist (HTTP 404); KubeError otherwise."""
+        try:
+            return self.request("GET", path, accept=accept)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def _unreached(self, exc, retries):
         """The KubeError for a request that got no HTTP answer."""

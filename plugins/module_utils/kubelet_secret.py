@@ -166,6 +166,18 @@ def _config(document):
     return _auths(document, None, "value of type credentialprovider.DockerConfig")
 
 
+def data_bytes(secret, key):
+    """The decoded bytes of a Secret's ``data[key]``, or None when it has none; DockerConfigError
+    naming the key when the value is not base64. Every reader of Secret data decodes here."""
+    value = (secret.get("data") or {}).get(key)
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value)
+    except (TypeError, ValueError):
+        raise DockerConfigError("data[%s]" % key, "is not base64")
+
+
 def read(secret):
     """``(used, {key: Entry})`` for one Secret of a pod, as the kubelet reads it: ``used`` is False
     when the kubelet skips the Secret. Raises DockerConfigError, naming the data key, when the
@@ -178,10 +190,7 @@ def read(secret):
     else:
         return False, {}
     field = "data[%s]" % key
-    try:
-        raw = base64.b64decode(data[key])
-    except (TypeError, ValueError):
-        raise DockerConfigError(field, "is not base64")
+    raw = data_bytes(secret, key)
     try:
         document = _load(raw)
     except ValueError as exc:

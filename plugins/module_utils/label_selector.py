@@ -16,6 +16,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.regcred.k8s.plugins.module_utils.names import valid_label_key, valid_label_value
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
 
 # The apiserver's lexer: these characters end an identifier; anything else belongs to one.
 _TOKEN = re.compile(r"\s*(?:(==|!=|=|!|\(|\)|,|<|>)|([^\s!=(),<>]+))")
@@ -28,7 +29,7 @@ def _tokens(text, field):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:  # only trailing white space is left
             if text[position:].strip():
-                raise ValueError("%s: cannot read the selector at %r" % (field, text[position:]))
+                raise InputError(field, "cannot read the selector at %r" % (text[position:],))
             break
         tokens.append(("op", match.group(1)) if match.group(1) else ("word", match.group(2)))
         position = match.end()
@@ -48,7 +49,7 @@ class _Reader:
         return token
 
     def fail(self, message):
-        raise ValueError("%s: %s" % (self.field, message))
+        raise InputError(self.field, message)
 
     def word(self, what):
         kind, value = self.take()
@@ -112,11 +113,11 @@ class _Reader:
 
 
 def parse_selector(text, field):
-    """[(key, operator, values)] for a label selector; raises ValueError naming ``field`` for a blank
+    """[(key, operator, values)] for a label selector; raises InputError naming ``field`` for a blank
     or malformed one, before any request is made."""
     if not isinstance(text, str) or not text.strip():
-        raise ValueError("%s: is blank, which would select everything; leave it out or give a selector "
-                         "such as team=payments" % field)
+        raise InputError(field, "is blank, which would select everything; leave it out or give a selector "
+                                "such as team=payments")
     reader = _Reader(_tokens(text, field), field)
     requirements = [reader.requirement()]
     while reader.peek() != ("end", None):

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
 
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -27,22 +28,21 @@ def _shown(value):
     return repr(text if len(text) <= 70 else text[:70] + "...")
 
 
+def _check_name(value, field, pattern, limit, what, characters):
+    if not isinstance(value, str) or len(value) > limit or not pattern.fullmatch(value):
+        raise InputError(field, "%s is not a valid %s (%s, starting and ending with a letter or digit, at most %d "
+                                "characters)" % (_shown(value), what, characters, limit))
+    return value
+
+
 def check_dns_label(value, field):
     """A namespace name: RFC 1123 label, at most 63 characters."""
-    if not isinstance(value, str) or len(value) > 63 or not _LABEL.fullmatch(value):
-        raise ValueError("%s: %s is not a valid namespace name (lower-case letters, digits and "
-                         "'-', starting and ending with a letter or digit, at most 63 characters)"
-                         % (field, _shown(value)))
-    return value
+    return _check_name(value, field, _LABEL, 63, "namespace name", "lower-case letters, digits and '-'")
 
 
 def check_dns_subdomain(value, field):
     """An object name such as a Secret's: RFC 1123 subdomain, at most 253 characters."""
-    if not isinstance(value, str) or len(value) > 253 or not _SUBDOMAIN.fullmatch(value):
-        raise ValueError("%s: %s is not a valid object name (lower-case letters, digits, '-' and "
-                         "'.', starting and ending with a letter or digit, at most 253 characters)"
-                         % (field, _shown(value)))
-    return value
+    return _check_name(value, field, _SUBDOMAIN, 253, "object name", "lower-case letters, digits, '-' and '.'")
 
 
 def valid_label_key(key):
@@ -62,11 +62,11 @@ def check_metadata_keys(mapping, field):
     """Label or annotation keys: an optional DNS-subdomain prefix and '/', then a name."""
     for key, value in (mapping or {}).items():
         if not isinstance(key, str):
-            raise ValueError("%s: %s is not a valid key; keys are strings" % (field, _shown(key)))
+            raise InputError(field, "%s is not a valid key; keys are strings" % _shown(key))
         if not valid_label_key(key):
-            raise ValueError("%s: %s is not a valid key" % (field, _shown(key)))
+            raise InputError(field, "%s is not a valid key" % _shown(key))
         if not isinstance(value, str):
-            raise ValueError("%s[%s]: values must be strings; quote %s" % (field, key, _shown(value)))
+            raise InputError("%s[%s]" % (field, key), "values must be strings; quote %s" % _shown(value))
     return mapping
 
 
@@ -76,9 +76,9 @@ def check_labels(labels, field):
     check_metadata_keys(labels, field)
     for key, value in (labels or {}).items():
         if not valid_label_value(value):
-            raise ValueError("%s[%s]: %s is not a valid label value (letters, digits, '-', '_' and '.', "
-                             "starting and ending with a letter or digit, at most %d characters, or empty)"
-                             % (field, key, _shown(value), LABEL_VALUE_MAX))
+            raise InputError("%s[%s]" % (field, key), "%s is not a valid label value (letters, digits, '-', '_' "
+                             "and '.', starting and ending with a letter or digit, at most %d characters, or empty)"
+                             % (_shown(value), LABEL_VALUE_MAX))
     return labels
 
 
@@ -92,13 +92,13 @@ def check_annotations(annotations, field):
     check_metadata_keys(annotations, field)
     size = metadata_bytes(annotations)
     if size > ANNOTATIONS_MAX_BYTES:
-        raise ValueError("%s: %d bytes in all, keys and values; the apiserver accepts at most %d"
-                         % (field, size, ANNOTATIONS_MAX_BYTES))
+        raise InputError(field, "%d bytes in all, keys and values; the apiserver accepts at most %d"
+                         % (size, ANNOTATIONS_MAX_BYTES))
     return annotations
 
 
 def check_secret_size(data_bytes, field):
     """A Secret's data, decoded and summed over its keys, of at most 1 MiB."""
     if data_bytes > SECRET_DATA_MAX_BYTES:
-        raise ValueError("%s: the Secret's data would be %d bytes; the apiserver accepts at most %d"
-                         % (field, data_bytes, SECRET_DATA_MAX_BYTES))
+        raise InputError(field, "the Secret's data would be %d bytes; the apiserver accepts at most %d"
+                         % (data_bytes, SECRET_DATA_MAX_BYTES))

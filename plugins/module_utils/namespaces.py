@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError
 from ansible_collections.regcred.k8s.plugins.module_utils.label_selector import parse_selector
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label
 
@@ -44,9 +44,9 @@ def validate(params):
     elif params.get("namespaces") is not None:
         listed = params["namespaces"]
         if not listed:
-            raise ValueError("namespaces: must list at least one namespace")
+            raise InputError("namespaces", "must list at least one namespace")
     elif not params.get("namespace_selector") and not params.get("all_namespaces"):
-        raise ValueError("one of namespace, namespaces, namespace_selector or all_namespaces is required")
+        raise InputError(None, "one of namespace, namespaces, namespace_selector or all_namespaces is required")
     field = "namespace" if params.get("namespace") else "namespaces"
     for index, name in enumerate(listed or []):
         check_dns_label(name, field if params.get("namespace") else "%s[%d]" % (field, index))
@@ -78,7 +78,7 @@ def choose(items, listed, excluded, selector=None):
             names.append(name)
     if not names and not missing and not skipped:
         what = ("namespace_selector %r" % selector) if selector else "the namespace selection"
-        raise ValueError("%s matches no namespace" % what)
+        raise InputError("namespace_selector" if selector else None, "%s matches no namespace" % what, prefixed=False)
     return Selection(sorted(names), skipped, missing)
 
 
@@ -92,7 +92,7 @@ def select(kube, params):
         items = kube.request("GET", "/api/v1/namespaces", query)["items"]
     except KubeError as exc:
         if exc.status == 400 and params.get("namespace_selector"):
-            raise ValueError("namespace_selector: %s" % exc)
+            raise InputError("namespace_selector", str(exc))
         if exc.status != 403 or listed is None:
             raise
         items = None

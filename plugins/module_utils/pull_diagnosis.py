@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import token_expiry as jwt_expiry
+from ansible_collections.regcred.k8s.plugins.module_utils.records import parse_time
 from ansible_collections.regcred.k8s.plugins.module_utils.registry import MISSING_CODES
 
 
@@ -50,10 +51,10 @@ def expiry(secret, key, password):
     if records:
         for record in records:
             if record["server"] == key:
-                return ps.parse_time(record.get("expires_at"))
+                return parse_time(record.get("expires_at"))
     else:
         annotations = (secret.get("metadata") or {}).get("annotations") or {}
-        stated = ps.parse_time(annotations.get(ps.ANNOTATION_EXPIRES))
+        stated = parse_time(annotations.get(ps.ANNOTATION_EXPIRES))
         if stated:
             return stated
     return jwt_expiry(password)

@@ -20,12 +20,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import datetime
-import hashlib
 import json
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
+from ansible_collections.regcred.k8s.plugins.module_utils.kubelet_secret import data_bytes
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_secret_size
+from ansible_collections.regcred.k8s.plugins.module_utils.records import Stored
 
 SECRET_TYPE = "kubernetes.io/dockerconfigjson"
 DATA_KEY = ".dockerconfigjson"
@@ -36,32 +36,6 @@ LABEL_MANAGED = "regcred.k8s/managed"
 # plan actions
 CREATE, UPDATE, REPLACE, UNCHANGED, CONFLICT = "create", "update", "replace", "unchanged", "conflict"
 DELETE, ABSENT, NOT_OURS = "delete", "absent", "not ours"
-
-
-def source_id(identity):
-    """A short stable hash of a provider entry's non-secret inputs."""
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()[:16]
-
-
-def format_time(value):
-    if value is None:
-        return None
-    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value):
-    if not value:
-        return None
-    try:
-        return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    except (TypeError, ValueError):
-        return None
-
-
-def record(credential, source):
-    return {"server": credential.server, "username": credential.username,
-            "provider": credential.provider, "source": source,
-            "expires_at": format_time(credential.expires_at)}
 
 
 def stored_records(secret):
@@ -75,13 +49,7 @@ def stored_records(secret):
 
 def payload_bytes(secret):
     """The stored .dockerconfigjson bytes, or None when there are none."""
-    data = (secret.get("data") or {}).get(DATA_KEY)
-    if not data:
-        return None
-    try:
-        return base64.b64decode(data)
-    except (TypeError, ValueError):
-        raise dockerconfig.DockerConfigError("data[%s]" % DATA_KEY, "is not base64")
+    return data_bytes(secret, DATA_KEY)
 
 
 def payload_document(secret):
@@ -122,33 +90,19 @@ def not_ours(secret):
                                 (secret.get("metadata") or {}).get("name"), LABEL_MANAGED))
 
 
-def reusable(secrets, source, refresh_before, now):
-    """Entries and records stored for ``source`` in any of ``secrets`` that stay valid for
-    longer than ``refresh_before``; the latest-expiring wins. None when a new mint is needed."""
-    best = None
+def stores(secrets):
+    """What the pull Secrets among ``secrets`` hold, for minting.collect; a Secret whose payload
+    cannot be read holds nothing to reuse."""
+    found = []
     for secret in secrets:
         if not is_pull_secret(secret):
-            continue
-        records = [r for r in stored_records(secret) if r.get("source") == source]
-        if not records:
-            continue
-        expiries = [parse_time(r.get("expires_at")) for r in records]
-        if any(r.get("expires_at") and e is None for r, e in zip(records, expiries)):
-            continue
-        known = [e for e in expiries if e is not None]
-        earliest = min(known) if known else None
-        if earliest is not None and earliest - refresh_before <= now:
             continue
         try:
             entries = payload_entries(secret)
         except dockerconfig.DockerConfigError:
             continue
-        if not all(r["server"] in entries for r in records):
-            continue
-        rank = earliest or datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
-        if best is None or rank > best[0]:
-            best = (rank, dict((r["server"], entries[r["server"]]) for r in records), records)
-    return None if best is None else (best[1], best[2])
+        found.append(Stored(stored_records(secret), entries))
+    return found
 
 
 def desired_secret(name, namespace, entries, records, labels, annotations, payload=None):
@@ -172,7 +126,7 @@ def check_limits(secret, data_field):
     """The apiserver's limits on a Secret to write: its annotations' total size (field
     ``annotations``) and its data's size (field ``data_field``). ValueError naming the field."""
     check_annotations((secret.get("metadata") or {}).get("annotations"), "annotations")
-    check_secret_size(sum(len(base64.b64decode(value)) for value in (secret.get("data") or {}).values()),
+    check_secret_size(sum(len(data_bytes(secret, key) or b"") for key in secret.get("data") or {}),
                       data_field)
 
 

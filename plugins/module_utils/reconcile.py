@@ -12,7 +12,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import KubeError, RegcredError
 
 NOT_ATTEMPTED = "not attempted: an earlier namespace failed and fail_fast is set"
 
@@ -28,8 +28,7 @@ CONFLICT_BACKOFF = 0.05  # seconds, times the attempt number, jittered
 
 
 class Outcome:
-    """``ok`` is True (``value`` holds the result), False (``error`` holds a KubeError or
-    ValueError) or None (not attempted because of fail_fast)."""
+    """``ok`` is True (``value`` holds the result), False (``error`` holds a RegcredError) or None (not attempted because of fail_fast)."""
 
     def __init__(self, ok, value=None, error=None):
         self.ok, self.value, self.error = ok, value, error
@@ -44,7 +43,7 @@ def run_all(keys, work, workers, fail_fast=False):
             return Outcome(None, error=NOT_ATTEMPTED)
         try:
             return Outcome(True, work(key))
-        except (KubeError, ValueError) as exc:
+        except RegcredError as exc:
             if fail_fast:
                 stop.set()
             return Outcome(False, error=exc)

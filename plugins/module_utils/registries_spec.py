@@ -14,6 +14,7 @@ import ssl
 
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import check_timeout
 from ansible_collections.regcred.k8s.plugins.module_utils.provider_catalog import PROVIDERS
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
 
 
 def merged_options(providers):
@@ -46,7 +47,7 @@ REGISTRIES_ARG_SPEC = dict(
 
 
 def check_registry_tls(params):
-    """ValueError unless registry_timeout is in range and registry_ca_path, when set, is a CA
+    """InputError unless registry_timeout is in range and registry_ca_path, when set, is a CA
     file: checked up front, because a run that contacts no registry would otherwise accept a
     wrong value until the day one does."""
     if params.get("registry_timeout") is not None:
@@ -56,4 +57,5 @@ def check_registry_tls(params):
         try:
             ssl.create_default_context(cafile=path)
         except (OSError, ValueError) as exc:
-            raise ValueError("registry_ca_path: %s cannot be used as a CA file: %s" % (path, getattr(exc, "strerror", None) or exc))
+            raise InputError("registry_ca_path", "%s cannot be used as a CA file: %s" % (
+                path, getattr(exc, "strerror", None) or exc))

@@ -33,6 +33,7 @@ from urllib.request import parse_http_list
 from ansible.module_utils.urls import basic_auth_header, open_url
 
 from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import normalize_key
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, RegistryError
 
 DOCKER_HUB_URL = "https://registry-1.docker.io"
 # Without the index types a registry answers for a multi-platform image with one platform's
@@ -64,19 +65,6 @@ _TAG = re.compile(r"\w[\w.-]{0,127}", re.ASCII)
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
-class RegistryError(Exception):
-    """A registry or its token endpoint answered with an error, or could not be reached.
-
-    ``status`` is the HTTP status (None without an answer); ``code`` is the registry's own error
-    code, such as ``MANIFEST_UNKNOWN``, when its answer had one.
-    """
-
-    def __init__(self, message, status=None, code=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
 class RegistryAuthError(RegistryError):
     """The registry refused the credential or its access, or its authentication cannot be followed."""
 
@@ -99,7 +87,7 @@ def registry_url(server_key):
     """
     host = normalize_key(server_key).partition("/")[0]
     if not host:
-        raise ValueError("%r names no registry host" % (server_key,))
+        raise InputError("server", "%r names no registry host" % (server_key,), prefixed=False)
     return DOCKER_HUB_URL if host == "docker.io" else "https://" + host
 
 
@@ -110,8 +98,8 @@ def repository_path(server_key, repository):
     name; the API does not.
     """
     if not isinstance(repository, str) or not _NAME.fullmatch(repository):
-        raise ValueError("repository %r is not a repository path such as 'team/app' (lower case, "
-                         "without the registry host, tag or digest)" % (repository,))
+        raise InputError("repository", "repository %r is not a repository path such as 'team/app' (lower case, "
+                                       "without the registry host, tag or digest)" % (repository,), prefixed=False)
     if registry_url(server_key) == DOCKER_HUB_URL and "/" not in repository:
         return "library/" + repository
     return repository
@@ -170,15 +158,6 @@ def _image(path, reference):
     return "%s%s%s" % (path, "@" if ":" in reference else ":", reference)
 
 
-def authorization(credential, context, scope=None):
-    """The Authorization header value for requests to the credential's registry, or None when
-    the registry answers ``/v2/`` without one. ``scope`` (``repository:NAME:pull``) goes into the
-    token request of a Bearer registry. Raises RegistryError (RegistryAuthError on refusal).
-
-    The value is as secret as the password: send it, never show it."""
-    return _Session(credential, context).authorize(scope)[0]
-
-
 def verify(credential, context, repository=None):
     """Whether the registry accepts ``credential``, as a VerifyResult. Registry and network trouble
     is reported in the result; only a malformed server key or ``repository`` raises ValueError.
@@ -206,7 +185,7 @@ def head_manifest(credential, context, repository, reference):
     ``Docker-Content-Digest`` header. Raises RegistryAuthError when access is refused and
     RegistryError, with the registry's status and error code, for anything else."""
     if not isinstance(reference, str) or not (_TAG.fullmatch(reference) or _DIGEST.fullmatch(reference)):
-        raise ValueError("reference %r is neither a tag nor a digest" % (reference,))
+        raise InputError("reference", "reference %r is neither a tag nor a digest" % (reference,), prefixed=False)
     path = repository_path(credential.server, repository)
     session = _Session(credential, context)
     value = session.authorize(_pull_scope(path))[0]

@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError, core_path
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
 
 
@@ -41,12 +42,7 @@ class SecretStore:
 
     def get(self, namespace, name=None):
         """The Secret, or None when it does not exist."""
-        try:
-            return self.kube.request("GET", _path(namespace, name or self.name))
-        except KubeError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.kube.get(_path(namespace, name or self.name))
 
     def read_many(self, namespaces):
         """({namespace: Secret or None}, {namespace: KubeError}).

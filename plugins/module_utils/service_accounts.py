@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import KubeError, core_path
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import run_all
 
 # Secret metadata only: knowing which Secrets exist must not download their data.
@@ -90,21 +91,10 @@ class ServiceAccountStore:
         return names, errors
 
     def _exists(self, resource, namespace, name):
-        try:
-            self.kube.request("GET", core_path("namespaces", namespace, resource, name), accept=METADATA_ONLY_ONE)
-        except KubeError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
+        return self.kube.get(core_path("namespaces", namespace, resource, name), accept=METADATA_ONLY_ONE) is not None
 
     def get(self, namespace, name):
-        try:
-            return self.kube.request("GET", core_path("namespaces", namespace, "serviceaccounts", name))
-        except KubeError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.kube.get(core_path("namespaces", namespace, "serviceaccounts", name))
 
     def wait_for(self, namespace, name, timeout):
         """The ServiceAccount once it exists (the controller-manager makes ``default`` shortly

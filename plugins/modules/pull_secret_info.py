@@ -287,22 +287,19 @@ events:
 
 import datetime
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
 from ansible_collections.regcred.k8s.plugins.module_utils import kubelet_secret
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_diagnosis as diagnosis
-from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
-from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, core_path, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError, RegistryError, StateError
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import core_path
+from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
+from ansible_collections.regcred.k8s.plugins.module_utils.records import format_time
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_TLS_ARG_SPEC, check_registry_tls
-from ansible_collections.regcred.k8s.plugins.module_utils.registry import RegistryError, head_manifest
+from ansible_collections.regcred.k8s.plugins.module_utils.registry import head_manifest
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import METADATA_ONLY
-from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
 PULL_EVENT_REASONS = ("Failed", "InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret")
 MAX_EVENTS = 20
@@ -310,22 +307,18 @@ MAX_NAMESPACES_SHOWN = 3
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         namespace=dict(type="str", required=True),
         pod=dict(type="str"),
         image=dict(type="list", elements="str"),
         service_account=dict(type="str"),
         check_pull=dict(type="bool", default=False),
     )
-    spec.update(REGISTRY_TLS_ARG_SPEC)
-    spec.update(AUTH_ARG_SPEC)
-    return spec
 
 
 def validate(params):
     """Every check that needs no I/O."""
     check_dns_label(params["namespace"], "namespace")
-    check_registry_tls(params)
     if params["pod"] is not None:
         check_dns_subdomain(params["pod"], "pod")
         return
@@ -333,7 +326,7 @@ def validate(params):
         check_dns_subdomain(params["service_account"], "service_account")
     images = params["image"]
     if not images:
-        raise ValueError("image: list at least one image")
+        raise InputError("image", "list at least one image")
     for index, text in enumerate(images):
         keyring.parse_image(text, "image" if len(images) == 1 else "image[%d]" % index)
 
@@ -355,12 +348,7 @@ class Inspection:
 
     def get(self, resource, name):
         """The object, or None when it does not exist; KubeError otherwise."""
-        try:
-            return self.kube.request("GET", self.path(resource, name))
-        except KubeError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.kube.get(self.path(resource, name))
 
     # Secrets ---------------------------------------------------------------------------------
     def where_else(self, name):
@@ -433,7 +421,7 @@ class Inspection:
         for key, (secret_name, entry) in found:
             expires = diagnosis.expiry(self.loaded[secret_name][0], key, entry.password)
             result.append(({"secret": secret_name, "key": key, "username": kubelet_secret.shown(entry.username),
-                            "expires_at": ps.format_time(expires), "expired": bool(expires and expires <= self.now)},
+                            "expires_at": format_time(expires), "expired": bool(expires and expires <= self.now)},
                            entry))
         case_only = sorted(set(key for key, item in found if (key, item[0]) not in exact))
         return result, case_only
@@ -459,7 +447,7 @@ class Inspection:
             report["containers"] = containers
         try:
             ref = keyring.parse_image(text)
-        except ValueError as exc:
+        except InputError as exc:
             report["verdict"] = "%s; the kubelet reports InvalidImageName" % exc
             return report
         report.update(registry=ref.registry, repository=ref.repository, reference=ref.reference)
@@ -542,7 +530,7 @@ class Inspection:
         else:
             pod = self.get("pods", params["pod"])
             if pod is None:
-                raise ValueError("pod: pod %s does not exist in namespace %s" % (params["pod"], self.namespace))
+                raise StateError("pod: pod %s does not exist in namespace %s" % (params["pod"], self.namespace))
             result["service_account"] = pod["spec"].get("serviceAccountName") or "default"
             offered, none_offered = self.offer_of_pod(pod, result["service_account"])
             images = diagnosis.pod_images(pod)
@@ -553,28 +541,18 @@ class Inspection:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_one_of=[("pod", "image")],
-        mutually_exclusive=[("pod", "image"), ("pod", "service_account")],
-        supports_check_mode=True,
-    )
-    fail_if_missing(module)
-    try:
-        validate(module.params)
-        kube = Kube(module.params, user_agent("pull_secret_info"))
-    except (ValueError, KubeError) as exc:
-        module.fail_json(msg=str(exc))
-    inspection = Inspection(module.params, kube)
-    try:
+    module = RegcredModule("pull_secret_info", argument_spec(), registry_tls=True,
+                           required_one_of=[("pod", "image")],
+                           mutually_exclusive=[("pod", "image"), ("pod", "service_account")])
+
+    def execute(kube, checked):
+        inspection = Inspection(module.params, kube)
         result = inspection.run()
-    except (ValueError, KubeError) as exc:
-        module.fail_json(msg=str(exc))
-    finally:
-        kube.close()
-    for warning in inspection.warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, **result)
+        for warning in inspection.warnings:
+            module.warn(warning)
+        module.exit_json(changed=False, **result)
+
+    module.run(validate, execute)
 
 
 if __name__ == "__main__":

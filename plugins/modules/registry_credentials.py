@@ -221,16 +221,15 @@ import contextlib
 import datetime
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.regcred.k8s.plugins.module_utils import auth_file
 from ansible_collections.regcred.k8s.plugins.module_utils import minting
-from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
+from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import (REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC,
-                                                                                  check_registry_tls)
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
 
 
 def argument_spec():
@@ -241,15 +240,13 @@ def argument_spec():
         verify=dict(type="bool", default=False),
     )
     spec.update(REGISTRIES_ARG_SPEC)
-    spec.update(REGISTRY_TLS_ARG_SPEC)
     return spec
 
 
 def validate(params):
     """Every check that needs no network; returns (refresh_before, sources)."""
     if not params["registries"]:
-        raise ValueError("registries: list at least one registry")
-    check_registry_tls(params)
+        raise InputError("registries", "list at least one registry")
     return parse_duration(params["refresh_before"], "refresh_before"), minting.sources(params["registries"])
 
 
@@ -263,10 +260,10 @@ class Run:
         self.context = MintContext.from_params(self.params)
         self.changed, self.diff, self.collected = False, None, None
 
-    def collect(self, stored=None):
-        collected = minting.collect(self.sources, self.refresh_before, self.now, self.context, stored)
-        if self.params["verify"] and collected.minted:
-            minting.verify(collected.minted, self.context)
+    def collect(self, stores=None):
+        collected = minting.collect(self.sources, self.refresh_before, self.now, self.context, stores)
+        if self.params["verify"] and collected.minted():
+            minting.verify(collected.minted(), self.context)
         self.collected = collected
 
     def to_dest(self):
@@ -278,16 +275,17 @@ class Run:
         # Check mode creates nothing, not even the lock file, and only reads.
         with contextlib.nullcontext() if check else auth_file.locked(path):
             found, found_records = auth_file.read(path)
-            self.collect(lambda source: auth_file.reusable(found, found_records, source, self.refresh_before, self.now))
+            self.collect([auth_file.stored(found, found_records)])
+            entries, minted_records = self.collected.entries(), self.collected.records()
             # docker login and podman login take no lock: read again, so that what they wrote while
             # we minted and verified is merged rather than lost.
             doc, records = auth_file.read(path)
-            new_doc = auth_file.merge(doc, self.collected.entries)
-            new_records = auth_file.merge_records(records, self.collected.records, new_doc)
+            new_doc = auth_file.merge(doc, entries)
+            new_records = auth_file.merge_records(records, minted_records, new_doc)
             write_doc, write_records = new_doc != doc, new_records != records
             self.changed = write_doc or write_records
             if self.changed and self.module._diff:
-                before, after = auth_file.diff(doc, new_doc, self.collected.entries, self.collected.records)
+                before, after = auth_file.diff(doc, new_doc, entries, minted_records)
                 self.diff = {"before_header": path, "after_header": path, "before": before, "after": after}
             if check:
                 return
@@ -305,12 +303,11 @@ class Run:
             self.collect()
 
     def report(self):
-        entries = self.collected.entries
         credentials = []
-        for item in self.collected.report:
+        for item, got in zip(self.collected.report(), self.collected.got):
             shown = dict((k, item.get(k)) for k in ("server", "username", "provider", "expires_at", "reused"))
             if self.params["return_secrets"]:
-                shown["password"] = entries[item["server"]]["password"]
+                shown["password"] = got.credential.password
             credentials.append(shown)
         expiries = sorted(c["expires_at"] for c in credentials if c["expires_at"])
         result = {"changed": self.changed, "credentials": credentials, "expires_at": expiries[0] if expiries else None}
@@ -340,25 +337,26 @@ def exit_with_secrets(module, result):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        refresh_before, sources = validate(module.params)
-    except (ValueError, ProviderError) as exc:
-        module.fail_json(msg=str(exc))
-    # The action plugin already refused a task without no_log. This second check covers the module
-    # run some other way (ansible -m through another action, or AnsiballZ by hand): module.no_log is
-    # the task's no_log OR no_target_syslog (ActionBase._execute_module in ansible-core 2.19), so it
-    # is weaker, but never wrong in the other direction. A returned value cannot be hidden by
-    # no_log_values (later tasks could not use it), so the whole result must be hidden, and only the
-    # task can ask for that.
-    if module.params["return_secrets"] and not module.no_log:
-        module.fail_json(msg=minting.NEEDS_NO_LOG)
-    run = Run(module, refresh_before, sources)
-    try:
+    module = RegcredModule("registry_credentials", argument_spec(), kube=False, registry_tls=True)
+
+    def check(params):
+        checked = validate(params)
+        # The action plugin already refused a task without no_log. This second check covers the module
+        # run some other way (ansible -m through another action, or AnsiballZ by hand): module.no_log is
+        # the task's no_log OR no_target_syslog (ActionBase._execute_module in ansible-core 2.19), so it
+        # is weaker, but never wrong in the other direction. A returned value cannot be hidden by
+        # no_log_values (later tasks could not use it), so the whole result must be hidden, and only the
+        # task can ask for that.
+        if params["return_secrets"] and not module.no_log:
+            raise InputError("return_secrets", minting.NEEDS_NO_LOG, prefixed=False)
+        return checked
+
+    def execute(kube, checked):
+        run = Run(module, *checked)
         run.execute()
-    except (ValueError, ProviderError) as exc:
-        module.fail_json(msg=str(exc))
-    run.report()
+        run.report()
+
+    module.run(check, execute)
 
 
 if __name__ == "__main__":

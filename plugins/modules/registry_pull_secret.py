@@ -301,24 +301,17 @@ expires_at:
 
 import datetime
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig, minting
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
-from ansible_collections.regcred.k8s.plugins.module_utils.credential import ProviderError
-from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
-from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, StateError
+from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_dns_label, check_dns_subdomain, check_labels
-from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
-    NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
-from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
-    RUN_ARG_SPEC, finish, record_outcomes, retry_on_conflict, run_all)
-from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import (REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC,
-                                                                                  check_registry_tls)
+from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import select
+from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
+from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import finish, record_outcomes, retry_on_conflict, run_all
+from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import SecretStore
-from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
 RESULT_WORDS = {ps.CREATE: "created", ps.UPDATE: "updated", ps.REPLACE: "replaced",
                 ps.UNCHANGED: "unchanged"}
@@ -338,8 +331,7 @@ def argument_spec():
         annotations=dict(type="dict", default={}),
         force=dict(type="bool", default=False),
     )
-    for shared in (NAMESPACE_ARG_SPEC, RUN_ARG_SPEC, REGISTRIES_ARG_SPEC, REGISTRY_TLS_ARG_SPEC, AUTH_ARG_SPEC):
-        spec.update(shared)
+    spec.update(REGISTRIES_ARG_SPEC)
     return spec
 
 
@@ -350,17 +342,14 @@ def validate(params):
     check_annotations(params["annotations"], "annotations")
     for key in (ps.ANNOTATION_CREDENTIALS, ps.ANNOTATION_EXPIRES):
         if key in params["annotations"]:
-            raise ValueError("annotations: %s is written by this module and cannot be set" % key)
+            raise InputError("annotations", "%s is written by this module and cannot be set" % key)
     if ps.LABEL_MANAGED in params["labels"]:
-        raise ValueError("labels: %s is written by this module and cannot be set" % ps.LABEL_MANAGED)
-    if not 1 <= params["parallel"] <= 100:
-        raise ValueError("parallel: must be between 1 and 100")
-    check_registry_tls(params)
+        raise InputError("labels", "%s is written by this module and cannot be set" % ps.LABEL_MANAGED)
     if params["from_secret"]:
         check_dns_label(params["from_secret"]["namespace"], "from_secret.namespace")
         check_dns_subdomain(params["from_secret"]["name"], "from_secret.name")
     if params["state"] == "present" and not params["from_secret"] and not params["registries"]:
-        raise ValueError("registries: list at least one registry, or use from_secret")
+        raise InputError("registries", "list at least one registry, or use from_secret")
     return parse_duration(params["refresh_before"], "refresh_before"), minting.sources(params["registries"])
 
 
@@ -378,27 +367,26 @@ class Run:
     # credentials ---------------------------------------------------------------------------
     def managed_entries(self, refresh_before, sources, existing):
         """({server: entry}, records, minted credentials) for every source."""
-        stored = [s for s in existing.values() if isinstance(s, dict)]
-        got = minting.collect(sources, refresh_before, self.now, self.context,
-                              lambda source: ps.reusable(stored, source, refresh_before, self.now))
-        self.credentials.extend(got.report)
+        stores = ps.stores(s for s in existing.values() if isinstance(s, dict))
+        got = minting.collect(sources, refresh_before, self.now, self.context, stores)
+        self.credentials.extend(got.report())
         self.warnings.extend(got.warnings)
-        return got.entries, got.records, got.minted
+        return got.entries(), got.records(), got.minted()
 
     def copied_entries(self):
         source = self.params["from_secret"]
         secret = self.store.get(source["namespace"], source["name"])
         where = "from_secret (%s/%s)" % (source["namespace"], source["name"])
         if secret is None:
-            raise ValueError("%s: the Secret does not exist" % where)
+            raise StateError("%s: the Secret does not exist" % where)
         if not ps.is_pull_secret(secret):
-            raise ValueError("%s: the Secret has type %r, not %s" % (where, secret.get("type"), ps.SECRET_TYPE))
+            raise StateError("%s: the Secret has type %r, not %s" % (where, secret.get("type"), ps.SECRET_TYPE))
         try:
             entries = ps.payload_document(secret)["auths"]
         except dockerconfig.DockerConfigError as exc:
-            raise ValueError("%s: %s" % (where, exc))
+            raise StateError("%s: %s" % (where, exc))
         if not entries:
-            raise ValueError("%s: holds no registry entries; copying it would empty the Secret" % where)
+            raise StateError("%s: holds no registry entries; copying it would empty the Secret" % where)
         self.copied = ps.payload_bytes(secret)
         stored = dict((r["server"], r) for r in ps.stored_records(secret))
         records = [stored.get(server) or {"server": server, "username": dockerconfig.user_of(entry),
@@ -416,7 +404,7 @@ class Run:
             try:
                 payload = ps.merged_payload(existing, managed)
             except dockerconfig.DockerConfigError as exc:
-                raise ValueError("merge: the existing Secret cannot be merged (%s); set merge=false "
+                raise StateError("merge: the existing Secret cannot be merged (%s); set merge=false "
                                  "to replace it" % exc)
         desired = ps.desired_secret(self.params["name"], namespace, managed, records,
                                     self.params["labels"], self.params["annotations"], payload)
@@ -428,7 +416,7 @@ class Run:
             state = existing if current is None else current.get("secret")
             action, body, reason = planner(namespace, state)
             if action == ps.CONFLICT:
-                raise ValueError(reason)
+                raise StateError(reason)
             if action == ps.NOT_OURS:
                 return {"result": "skipped", "reason": "not ours: " + reason}
             if action not in (ps.ABSENT, ps.UNCHANGED):
@@ -500,28 +488,16 @@ class Run:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=NAMESPACE_MUTUALLY_EXCLUSIVE + [("registries", "from_secret")],
-        supports_check_mode=True,
-    )
-    fail_if_missing(module)
-    try:
-        refresh_before, sources = validate(module.params)
-    except (ValueError, ProviderError, dockerconfig.DockerConfigError) as exc:
-        module.fail_json(msg=str(exc))
-    try:
-        kube = Kube(module.params, user_agent("registry_pull_secret"), pool_size=module.params["parallel"])
-    except KubeError as exc:
-        module.fail_json(msg=str(exc))
-    run = Run(module, kube)
-    try:
-        run.execute(refresh_before, sources)
-    except (ValueError, ProviderError, dockerconfig.DockerConfigError, KubeError) as exc:
-        module.fail_json(msg=str(exc), namespaces=dict(sorted(run.results.items())))
-    finally:
-        kube.close()
-    run.report()
+    module = RegcredModule("registry_pull_secret", argument_spec(), namespaces=True, run_options=True,
+                           registry_tls=True, mutually_exclusive=[("registries", "from_secret")])
+
+    def execute(kube, checked):
+        run = Run(module, kube)
+        module.failure_results = lambda: {"namespaces": dict(sorted(run.results.items()))}
+        run.execute(*checked)
+        run.report()
+
+    module.run(validate, execute)
 
 
 if __name__ == "__main__":

@@ -157,23 +157,18 @@ summary:
   sample: {"updated": 3, "unchanged": 7}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, fail_if_missing
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, StateError
 from ansible_collections.regcred.k8s.plugins.module_utils.label_selector import parse_selector
+from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain
-from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import (
-    NAMESPACE_ARG_SPEC, NAMESPACE_MUTUALLY_EXCLUSIVE, select)
-from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import (
-    RUN_ARG_SPEC, finish, record_outcomes, retry_on_conflict, run_all)
+from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import select
+from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import finish, record_outcomes, retry_on_conflict, run_all
 from ansible_collections.regcred.k8s.plugins.module_utils.sa_plan import desired_entries, names
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import ServiceAccountStore
-from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         secrets=dict(type="list", elements="str", required=True, no_log=False),
         state=dict(type="str", default="present", choices=["present", "absent", "exact"]),
         service_accounts=dict(type="list", elements="str"),
@@ -184,26 +179,21 @@ def argument_spec():
         create_service_account=dict(type="bool", default=False),
         require_secret_exists=dict(type="bool", default=True, no_log=False),
     )
-    for shared in (NAMESPACE_ARG_SPEC, RUN_ARG_SPEC, AUTH_ARG_SPEC):
-        spec.update(shared)
-    return spec
 
 
 def validate(params):
     if not params["secrets"]:
-        raise ValueError("secrets: list at least one Secret name")
+        raise InputError("secrets", "list at least one Secret name")
     for index, name in enumerate(params["secrets"]):
         check_dns_subdomain(name, "secrets[%d]" % index)
     if params["service_accounts"] is not None and not params["service_accounts"]:
-        raise ValueError("service_accounts: list at least one ServiceAccount, or leave it out for default")
+        raise InputError("service_accounts", "list at least one ServiceAccount, or leave it out for default")
     for index, name in enumerate(params["service_accounts"] or []):
         check_dns_subdomain(name, "service_accounts[%d]" % index)
     if params["service_account_selector"] is not None:
         parse_selector(params["service_account_selector"], "service_account_selector")
     if not 0 <= params["wait_timeout"] <= 3600:
-        raise ValueError("wait_timeout: must be between 0 and 3600 seconds")
-    if not 1 <= params["parallel"] <= 100:
-        raise ValueError("parallel: must be between 1 and 100")
+        raise InputError("wait_timeout", "must be between 0 and 3600 seconds")
 
 
 class Run:
@@ -232,7 +222,7 @@ class Run:
             elif account is None and params["wait"]:
                 account = self.store.wait_for(namespace, name, params["wait_timeout"])
             if account is None:
-                raise ValueError("ServiceAccount %s does not exist%s" % (
+                raise StateError("ServiceAccount %s does not exist%s" % (
                     name, " after waiting %d s" % params["wait_timeout"] if params["wait"] else
                     "; set wait or create_service_account"))
             accounts[name] = account
@@ -262,7 +252,7 @@ class Run:
         if secrets_present is not None:
             missing = [s for s in self.params["secrets"] if s not in secrets_present]
             if missing and self.params["require_secret_exists"]:
-                raise ValueError("Secret %s does not exist in this namespace, so pods could not pull with "
+                raise StateError("Secret %s does not exist in this namespace, so pods could not pull with "
                                  "it; create it first or set require_secret_exists=false" % ", ".join(missing))
             for secret in missing:
                 self.warnings.append("%s: Secret %s does not exist yet; pulls will fail until it does"
@@ -301,26 +291,16 @@ class Run:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=NAMESPACE_MUTUALLY_EXCLUSIVE + [
-            ("service_accounts", "all_service_accounts", "service_account_selector")],
-        supports_check_mode=True,
-    )
-    fail_if_missing(module)
-    try:
-        validate(module.params)
-        kube = Kube(module.params, user_agent("sa_image_pull_secrets"), pool_size=module.params["parallel"])
-    except (ValueError, KubeError) as exc:
-        module.fail_json(msg=str(exc))
-    run = Run(module, kube)
-    try:
+    module = RegcredModule("sa_image_pull_secrets", argument_spec(), namespaces=True, run_options=True,
+                           mutually_exclusive=[("service_accounts", "all_service_accounts", "service_account_selector")])
+
+    def execute(kube, checked):
+        run = Run(module, kube)
+        module.failure_results = lambda: {"namespaces": dict(sorted(run.results.items()))}
         run.execute()
-    except (ValueError, KubeError) as exc:
-        module.fail_json(msg=str(exc), namespaces=dict(sorted(run.results.items())))
-    finally:
-        kube.close()
-    run.report()
+        run.report()
+
+    module.run(validate, execute)
 
 
 if __name__ == "__main__":

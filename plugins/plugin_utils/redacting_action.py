@@ -16,20 +16,16 @@ __metaclass__ = type
 
 import contextlib
 import json
-import re
 
 from ansible.module_utils.common.validation import check_type_dict
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.redaction import redact
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRIES_ARG_SPEC
 
 display = Display()
-MASK = "********"
-_CREDENTIAL_FIELD = re.compile(
-    r'("(?:password|auth|identitytoken|registrytoken|token|access_token|refresh_token)"\s*:\s*")'
-    r'(?:[^"\\]|\\.)*(")')
 
 
 def no_log_options(spec):
@@ -71,14 +67,6 @@ def secret_values(args):
         for item in args:
             found |= secret_values(item)
     return found
-
-
-def redact(text, values):
-    for value in sorted(values, key=len, reverse=True):
-        for form in (value, json.dumps(value)[1:-1], repr(value)[1:-1]):
-            if form:
-                text = text.replace(form, MASK)
-    return _CREDENTIAL_FIELD.sub(r"\1" + MASK + r"\2", text)
 
 
 @contextlib.contextmanager

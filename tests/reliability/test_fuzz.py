@@ -1,15 +1,20 @@
 """Fuzzing: property-based tests of the pure parsers with hypothesis.
 
-- dockerconfig: ``parse`` of arbitrary bytes and JSON structures returns entries or raises
-  DockerConfigError, nothing else; serialize/parse round trip; ``merge`` invariants;
+- dockerconfig: ``parse`` of arbitrary bytes and JSON structures returns only complete entries of
+  the document, which survive a serialize/parse round trip unchanged, or raises DockerConfigError
+  naming the field and quoting no password, auth or token of the input; an object, its JSON text
+  and its bytes get the same answer; serialize/parse round trip; ``merge`` invariants;
   ``merge_document`` never takes a credential away from an image, as the kubelet matches keys.
 - keyring: ``parse_image``, ``index_key``, ``key_matches`` and ``lookup`` never crash on arbitrary
-  strings; a valid image's own registry (plain, with a scheme, with ``/v2/``, with its repository
-  as a path) is always offered for it; printing a parsed image and parsing it again is stable.
+  strings; an accepted image printed and parsed again is the same; a key that matches with case
+  matches without; a matching key is offered by ``lookup``, an unusable one never; a valid image's
+  own registry (plain, with a scheme, with ``/v2/``, with its repository as a path) is always
+  offered for it; printing a parsed image and parsing it again is stable.
 - server: every ``server`` that the checker accepts makes a key that the kubelet's matcher
   (``keyring.lookup``, case-sensitive as in the kubelet) offers for some image; every one it
   refuses gets a reason.
-- duration: ``parse_duration`` returns a timedelta >= 0 or raises ValueError; valid durations
+- duration: ``parse_duration`` returns whole seconds within range, which read the same again as a
+  number, as ``Ns`` and in upper case, or raises ValueError naming the field; valid durations
   round-trip.
 
 The CI run is short and derandomised. ``tests/harness/fuzz_long.py MINUTES`` runs the same
@@ -139,13 +144,53 @@ UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 # --- properties (plain functions: fuzz_long.py runs them with its own settings) ----------------
+def secrets_of(value):
+    """The password, auth and token strings of a decoded document (6 characters or more, so that
+    a short value cannot appear in a message by chance)."""
+    found = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("password", "auth", "identitytoken", "registrytoken") and isinstance(item, str) and len(item) >= 6:
+                found.add(item)
+            found |= secrets_of(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= secrets_of(item)
+    return found
+
+
+def check_parsed(result, doc):
+    """What parse returned: only keys of the document, each a complete entry whose ``auth`` is its
+    user name and password, and a serialize/parse round trip that changes nothing."""
+    auths = doc.get("auths") if isinstance(doc, dict) else None
+    assert set(result) <= set(auths or {})
+    for value in result.values():
+        assert value == dockerconfig.entry(value["username"], value["password"], value.get("email"))
+        assert value["username"] and value["password"]
+    assert dockerconfig.parse(dockerconfig.serialize(result)) == result
+
+
+def check_refused(exc, doc):
+    """A refusal names where the problem is and never quotes a secret of the document."""
+    assert exc.field and exc.reason and str(exc).startswith(exc.field)
+    for secret in secrets_of(doc):
+        assert secret not in str(exc), (secret, str(exc))
+
+
+def decoded(data):
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
 def prop_parse_bytes(data):
     try:
         result = dockerconfig.parse(data)
     except dockerconfig.DockerConfigError as exc:
-        assert exc.field and exc.reason
+        check_refused(exc, decoded(data))
         return
-    assert isinstance(result, dict)
+    check_parsed(result, decoded(data))
 
 
 def prop_parse_text(text):
@@ -153,17 +198,27 @@ def prop_parse_text(text):
         result = dockerconfig.parse(text, source="content")
     except dockerconfig.DockerConfigError as exc:
         assert str(exc).startswith("content")
+        check_refused(exc, decoded(text))
         return
-    assert isinstance(result, dict)
+    check_parsed(result, decoded(text))
 
 
 def prop_parse_json_values(doc):
+    outcomes = []
     for content in (doc, json.dumps(doc), json.dumps(doc).encode()):
         try:
             result = dockerconfig.parse(content)
-        except dockerconfig.DockerConfigError:
+        except dockerconfig.DockerConfigError as exc:
+            check_refused(exc, doc)
+            outcomes.append(str(exc))
             continue
-        assert isinstance(result, dict)
+        check_parsed(result, doc)
+        outcomes.append(result)
+    # The object, its JSON text and its bytes are one document: one answer (a string is itself
+    # read as JSON text, so only its text and bytes must agree).
+    assert outcomes[1] == outcomes[2]
+    if not isinstance(doc, str):
+        assert outcomes[0] == outcomes[1]
 
 
 def prop_parse_structured(doc, servers):
@@ -173,7 +228,9 @@ def prop_parse_structured(doc, servers):
             result = dockerconfig.parse(content, servers=servers)
         except dockerconfig.DockerConfigError as exc:
             assert exc.field.startswith("content")
+            check_refused(exc, doc)
             continue
+        check_parsed(result, doc)
         assert set(result) <= set(doc.get("auths") or {})
         for value in result.values():
             assert isinstance(value["username"], str) and value["username"]
@@ -239,13 +296,25 @@ def prop_keyring_arbitrary(text, key):
     except ValueError as exc:
         assert str(exc).startswith("image: ")
         ref = keyring.parse_image("nginx")
-    assert isinstance(ref.repository, str) and ref.repository
+    else:
+        printed = "%s/%s%s%s" % (ref.registry, ref.repository, ":" + ref.tag if ref.tag else "",
+                                 "@" + ref.digest if ref.digest else "")
+        assert keyring.parse_image(printed) == ref
+    assert ref.repository
     indexed = keyring.index_key(key)
-    if indexed is not None:
-        assert isinstance(keyring.key_matches(indexed, ref), bool)
-        assert isinstance(keyring.key_matches(indexed, ref, ignore_case=False), bool)
+    alone = keyring.lookup([(key, 1)], ref)
+    if indexed is None:
+        assert alone == []
+    else:
+        exact = keyring.key_matches(indexed, ref, ignore_case=False)
+        # A match that respects case is a match that ignores it; a matching key is offered.
+        assert not exact or keyring.key_matches(indexed, ref)
+        assert keyring.key_matches(indexed, ref) in (True, False)
+        if keyring.key_matches(indexed, ref):
+            assert alone == [(key, 1)]
     found = keyring.lookup([(key, 1), (text, 2)], ref)
     assert found == [pair for pair in found if pair in ((key, 1), (text, 2))]
+    assert len(found) == len(set(found))
 
 
 def prop_keyring_own_registry(text, other):
@@ -277,10 +346,17 @@ def prop_server_accepted_is_matched(text):
 def prop_duration_arbitrary(value):
     try:
         result = duration.parse_duration(value, "refresh_before")
-    except ValueError:
+    except ValueError as exc:
+        assert str(exc).startswith("refresh_before: ")
         return
-    assert isinstance(result, datetime.timedelta)
     assert datetime.timedelta(0) <= result <= datetime.timedelta(seconds=duration.MAX_SECONDS)
+    seconds = int(result.total_seconds())
+    assert result == datetime.timedelta(seconds=seconds)
+    # What was accepted reads the same again, as a number of seconds and as its own text.
+    assert duration.parse_duration(seconds, "f") == result
+    assert duration.parse_duration("%ds" % seconds, "f") == result
+    if isinstance(value, str):
+        assert duration.parse_duration(value.upper(), "f") == result
 
 
 def prop_duration_error_message(text):

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from ansible_collections.regcred.k8s.plugins.module_utils import auth_file as af
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig as dc
-from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
+from ansible_collections.regcred.k8s.plugins.module_utils import minting
+from ansible_collections.regcred.k8s.plugins.module_utils.records import record
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
 
 UTC = datetime.timezone.utc
@@ -26,7 +27,7 @@ def auth(user, password):
 
 
 def token_record(server, expires, username="AWS", source="s1"):
-    return ps.record(Credential(server, username, "tok", expires_at=expires, provider="ecr"), source)
+    return record(Credential(server, username, "tok", expires_at=expires, provider="ecr"), source)
 
 
 FOREIGN = {
@@ -97,7 +98,7 @@ def test_changes_added_changed_unchanged():
 def test_diff_shows_users_and_changes_but_no_secret():
     doc = {"auths": {"a.io": {"auth": auth("u", "s3cret-old")}, "ghcr.io": {}}, "credsStore": "desktop"}
     entries = {"a.io": dc.entry("u", "s3cret-new"), "b.io": dc.entry("AWS", "t0ken-value")}
-    records = [token_record("b.io", NOW + HOUR), ps.record(Credential("a.io", "u", "x", provider="basic"), "s2")]
+    records = [token_record("b.io", NOW + HOUR), record(Credential("a.io", "u", "x", provider="basic"), "s2")]
     before, after = af.diff(doc, af.merge(doc, entries), entries, records)
     assert before == {"auths": {"a.io": {"username": "u"}, "ghcr.io": {"username": None}}}
     assert after == {"auths": {
@@ -109,23 +110,31 @@ def test_diff_shows_users_and_changes_but_no_secret():
         assert secret not in shown
 
 
+def reusable(doc, records, source, refresh_before, now):
+    """The entries and records minting would reuse from the file ``doc`` and its sidecar, or None."""
+    creds = minting.fresh([af.stored(doc, records)], source, refresh_before, now)
+    if creds is None:
+        return None
+    return dict((c.server, dc.entry(c.username, c.password, c.email)) for c in creds), [record(c, source) for c in creds]
+
+
 def test_reusable_needs_fresh_records_and_the_same_user_in_the_file():
     doc = {"auths": {"b.io": {"auth": auth("AWS", "tok-1")}, "c.io": {"auth": auth("AWS", "tok-2")}}}
     records = [token_record("b.io", NOW + 7 * HOUR), token_record("c.io", NOW + 8 * HOUR),
                token_record("x.io", NOW + 9 * HOUR, source="other")]
-    entries, mine = af.reusable(doc, records, "s1", 6 * HOUR, NOW)
+    entries, mine = reusable(doc, records, "s1", 6 * HOUR, NOW)
     assert entries == {"b.io": dc.entry("AWS", "tok-1"), "c.io": dc.entry("AWS", "tok-2")}
     assert mine == records[:2]
-    assert af.reusable(doc, records, "s1", 7 * HOUR, NOW) is None, "one token is due"
-    assert af.reusable(doc, records, "nope", 6 * HOUR, NOW) is None
+    assert reusable(doc, records, "s1", 7 * HOUR, NOW) is None, "one token is due"
+    assert reusable(doc, records, "nope", 6 * HOUR, NOW) is None
     relogged = {"auths": dict(doc["auths"], **{"c.io": {"auth": auth("someone", "else")}})}
-    assert af.reusable(relogged, records, "s1", 6 * HOUR, NOW) is None
+    assert reusable(relogged, records, "s1", 6 * HOUR, NOW) is None
     gone = {"auths": {"b.io": doc["auths"]["b.io"]}}
-    assert af.reusable(gone, records, "s1", 6 * HOUR, NOW) is None
+    assert reusable(gone, records, "s1", 6 * HOUR, NOW) is None
     garbled = [dict(records[0], expires_at="soon"), records[1]]
-    assert af.reusable(doc, garbled, "s1", 6 * HOUR, NOW) is None
+    assert reusable(doc, garbled, "s1", 6 * HOUR, NOW) is None
     never = [dict(records[0], expires_at=None)]
-    assert af.reusable(doc, never, "s1", 6 * HOUR, NOW)[0] == {"b.io": dc.entry("AWS", "tok-1")}
+    assert reusable(doc, never, "s1", 6 * HOUR, NOW)[0] == {"b.io": dc.entry("AWS", "tok-1")}
 
 
 def test_merge_records_keeps_other_tasks_records_while_their_entry_exists():

@@ -7,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig as dc
+from ansible_collections.regcred.k8s.plugins.module_utils import minting
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
+from ansible_collections.regcred.k8s.plugins.module_utils.records import record
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
 from ansible_collections.regcred.k8s.plugins.module_utils.secret_store import restorable
 
@@ -24,7 +26,7 @@ def stored(entries, records, labels=None, annotations=None, **extra):
 
 
 def token_record(server, expires, source="s1"):
-    return ps.record(Credential(server, "AWS", "tok", expires_at=expires, provider="ecr"), source)
+    return record(Credential(server, "AWS", "tok", expires_at=expires, provider="ecr"), source)
 
 
 def test_desired_secret_is_byte_stable_and_annotated():
@@ -95,13 +97,26 @@ def test_secrets_of_earlier_releases_are_ours():
     assert not ps.owned({"metadata": {"labels": {ps.LABEL_MANAGED: "false"}}})
 
 
+def reusable(secrets, source, refresh_before, now):
+    """The entries and records minting would reuse from ``secrets``, or None."""
+    creds = minting.fresh(ps.stores(secrets), source, refresh_before, now)
+    if creds is None:
+        return None
+    return dict((c.server, dc.entry(c.username, c.password, c.email)) for c in creds), [record(c, source) for c in creds]
+
+
 def test_reusable_respects_refresh_window_and_source():
     entries = {"1.dkr.ecr": dc.entry("AWS", "tok")}
     fresh = stored(entries, [token_record("1.dkr.ecr", NOW + 10 * HOUR)])
-    got = ps.reusable([fresh], "s1", 6 * HOUR, NOW)
+    got = reusable([fresh], "s1", 6 * HOUR, NOW)
     assert got[0] == entries
-    assert ps.reusable([fresh], "s1", 11 * HOUR, NOW) is None
-    assert ps.reusable([fresh], "other-source", HOUR, NOW) is None
+    assert reusable([fresh], "s1", 11 * HOUR, NOW) is None
+    assert reusable([fresh], "other-source", HOUR, NOW) is None
+
+
+def test_reusable_needs_the_recorded_user_in_the_secret():
+    edited = stored({"x": dc.entry("someone", "else")}, [token_record("x", NOW + 10 * HOUR)])
+    assert reusable([edited], "s1", HOUR, NOW) is None
 
 
 def test_reusable_picks_latest_expiry_and_skips_broken_secrets():
@@ -109,13 +124,14 @@ def test_reusable_picks_latest_expiry_and_skips_broken_secrets():
     newer = stored({"x": dc.entry("AWS", "new")}, [token_record("x", NOW + 11 * HOUR)])
     missing_payload = stored({}, [token_record("x", NOW + 12 * HOUR)])
     wrong_type = dict(newer, type="Opaque")
-    got = ps.reusable([older, missing_payload, wrong_type, newer], "s1", HOUR, NOW)
+    got = reusable([older, missing_payload, wrong_type, newer], "s1", HOUR, NOW)
     assert got[0]["x"]["password"] == "new"
 
 
 def test_reusable_never_expiring_credential():
-    secret = stored({"gcr.io": dc.entry("_json_key", "{}")}, [token_record("gcr.io", None)])
-    assert ps.reusable([secret], "s1", 100 * HOUR, NOW) is not None
+    secret = stored({"gcr.io": dc.entry("_json_key", "{}")},
+                    [record(Credential("gcr.io", "_json_key", "{}", provider="gcr"), "s1")])
+    assert reusable([secret], "s1", 100 * HOUR, NOW) is not None
 
 
 def test_diff_shows_which_credentials_change_but_no_secret():
@@ -145,7 +161,8 @@ def test_property_applying_a_plan_converges(current_entries, wanted_entries, lab
     action, body = ps.plan(current, desired, False)[:2]
     after = current if action == ps.UNCHANGED else body
     assert ps.plan(after, desired, False)[0] == ps.UNCHANGED
-    assert after["metadata"]["labels"]["foreign"] == "x" or "foreign" in labels
+    # Labels others set stay, the task's are laid over them, and ours marks the Secret as managed.
+    assert after["metadata"]["labels"] == dict({"foreign": "x"}, **labels, **{ps.LABEL_MANAGED: "true"})
 
 
 def with_payload(raw, **extra):

@@ -220,11 +220,16 @@ def bearer_registry_fixture(monkeypatch):
                                   ("GET", REALM): token_reply({"token": TOKEN, "expires_in": 300})})
 
 
+def authorization(credential, context, scope=None):
+    """The Authorization header value verify and head_manifest send (None when the registry needs none)."""
+    return registry._Session(credential, context).authorize(scope)[0]
+
+
 def test_basic_ok(basic_registry):
     result = registry.verify(credential(), MintContext())
     assert result == (True, 200, "%s accepted the credential for user alice (Basic auth)" % HOST)
     assert [s[2].get("Authorization") for s in basic_registry.sent] == [None, BASIC]
-    assert registry.authorization(credential(), MintContext()) == BASIC
+    assert authorization(credential(), MintContext()) == BASIC
 
 
 def test_bearer_ok_with_scope(bearer_registry):
@@ -260,14 +265,14 @@ def test_bearer_access_token_and_realm_query(monkeypatch):
     script = scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(anonymous, "Bearer " + TOKEN),
                                     ("POST", REALM): answer(405),
                                     ("GET", REALM): token_reply({"access_token": TOKEN})})
-    assert registry.authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
+    assert authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
     assert parse_qs(urlsplit(script.sent[2][1]).query) == {"tenant": ["a"], "scope": ["repository:x:pull"]}
 
 
 def test_the_oauth2_password_grant_is_tried_first(monkeypatch):
     script = scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
                                     ("POST", REALM): answer(200, {"access_token": TOKEN, "expires_in": 300})})
-    assert registry.authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
+    assert authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
     method, url, sent = script.sent[1]
     assert (method, url, sent["Content-Type"], "Authorization" in sent) == (
         "POST", REALM, "application/x-www-form-urlencoded", False)
@@ -279,14 +284,14 @@ def test_the_get_token_request_follows_a_refused_grant(monkeypatch, status):
     script = scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
                                     ("POST", REALM): answer(status, {"error": "unsupported_grant_type"}),
                                     ("GET", REALM): token_reply({"token": TOKEN})})
-    assert registry.authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
+    assert authorization(credential(), MintContext(), "repository:x:pull") == "Bearer " + TOKEN
     assert [s[0] for s in script.sent] == ["GET", "POST", "GET", "GET"]
 
 
 def test_a_failing_grant_endpoint_is_a_refusal(monkeypatch):
     scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge(BEARER_CHALLENGE), "Bearer " + TOKEN),
                            ("POST", REALM): answer(503, {"error": "unavailable"})})
-    error = failure(lambda: registry.authorization(credential(), MintContext(), "repository:x:pull"))
+    error = failure(lambda: authorization(credential(), MintContext(), "repository:x:pull"))
     assert error.status == 503 and "token endpoint" in str(error)
 
 
@@ -326,7 +331,7 @@ def test_anonymous_registry(monkeypatch):
     assert result.ok is True and result.status == 200
     assert result.message == ("%s answers without authentication, so the credential for user alice cannot be "
                               "verified there" % HOST)
-    assert registry.authorization(credential(), MintContext()) is None
+    assert authorization(credential(), MintContext()) is None
 
 
 def test_docker_hub_bare_name_gets_library(monkeypatch):
@@ -373,7 +378,7 @@ def test_basic_refused(basic_registry):
     result = refused_result(registry.verify(credential(), MintContext()))
     assert result == (False, 401, "%s refused the credential for user alice: HTTP 401 UNAUTHORIZED" % HOST)
     assert basic_registry.sent[1][2]["Authorization"] == BASIC
-    error = failure(lambda: registry.authorization(credential(), MintContext()))
+    error = failure(lambda: authorization(credential(), MintContext()))
     assert isinstance(error, registry.RegistryAuthError) and (error.status, error.code) == (401, "UNAUTHORIZED")
 
 
@@ -384,15 +389,15 @@ def test_token_endpoint_refuses_and_echoes_secrets(bearer_registry):
     assert result.status == 401
     assert result.message == ("%s refused the credential for user alice: HTTP 401 DENIED from the token endpoint "
                               "%s (bad password ******** for header Basic ********)" % (HOST, REALM))
-    assert failure(lambda: registry.authorization(credential(), MintContext())).code == "DENIED"
+    assert failure(lambda: authorization(credential(), MintContext())).code == "DENIED"
 
 
 def test_secrets_echoed_in_code_and_reason_are_masked(bearer_registry):
     bearer_registry.routes[("GET", REALM)] = answer(401, {"errors": [{"code": "BAD_" + PASSWORD}]})
-    error = failure(lambda: registry.authorization(credential(), MintContext()))
+    error = failure(lambda: authorization(credential(), MintContext()))
     assert error.code == "BAD_********"
     bearer_registry.routes[("GET", REALM)] = registry._Answer(403, "Forbidden " + BASIC, headers(), b"")
-    error = failure(lambda: registry.authorization(credential(), MintContext()))
+    error = failure(lambda: authorization(credential(), MintContext()))
     assert error.code is None
     assert str(error).endswith(": HTTP 403 Forbidden Basic ******** from the token endpoint %s" % REALM)
 
@@ -415,7 +420,7 @@ def test_registry_rejects_issued_token(bearer_registry):
 def test_realm_must_be_https(monkeypatch, realm):
     anonymous = challenge('Bearer realm="%s",service="s"' % realm)
     script = scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(anonymous, "unused")})
-    error = failure(lambda: registry.authorization(credential(), MintContext()))
+    error = failure(lambda: authorization(credential(), MintContext()))
     assert isinstance(error, registry.RegistryAuthError)
     assert str(error) == "%s names the token realm %r; the credential is sent only to an https:// realm" % (
         HOST, realm)
@@ -433,7 +438,7 @@ def test_unsupported_challenge(monkeypatch):
 
 def test_second_challenge_header_is_used(monkeypatch):
     scripted(monkeypatch, {("GET", BASE + "/v2/"): v2(challenge("Negotiate", 'Basic realm="x"'), BASIC)})
-    assert registry.authorization(credential(), MintContext()) == BASIC
+    assert authorization(credential(), MintContext()) == BASIC
 
 
 def test_not_a_registry(monkeypatch):

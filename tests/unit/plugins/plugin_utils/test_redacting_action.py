@@ -1,5 +1,6 @@
+from ansible_collections.regcred.k8s.plugins.module_utils.redaction import MASK, redact
 from ansible_collections.regcred.k8s.plugins.plugin_utils.redacting_action import (
-    MASK, SECRET_OPTIONS, redact, registries_problem, secret_values)
+    SECRET_OPTIONS, registries_problem, secret_values)
 
 
 def test_secret_options_come_from_the_argument_specs():
