@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: pull_secret_info
 short_description: Explain whether an image will pull, and with which pull Secret, before a pod fails
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - For each image of a pod (O(pod)), or of a pod that does not exist yet (O(image) and
     O(service_account)), reports the pull Secrets that would be offered and where they come

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: registry_credentials
 short_description: Registry credentials for Docker and Podman hosts, and for any other task
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Gets a login for each registry in O(registries), from the same providers as
     M(regcred.k8s.registry_pull_secret) (Docker Hub, any v2 registry, a Docker config file, Amazon

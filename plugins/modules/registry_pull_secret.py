@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: registry_pull_secret
 short_description: Put a working image pull Secret in every namespace that needs it
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Manages one Secret of type C(kubernetes.io/dockerconfigjson), named O(name), in a set of
     namespaces, with credentials for one or more container registries.

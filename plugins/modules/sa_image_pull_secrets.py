@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: sa_image_pull_secrets
 short_description: Attach image pull Secrets to ServiceAccounts without dropping anybody else's
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Adds, removes or sets the C(imagePullSecrets) of ServiceAccounts in a set of namespaces, so
     that every pod using them pulls with those Secrets without naming them itself.
