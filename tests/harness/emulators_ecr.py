@@ -110,13 +110,19 @@ class EcrPublicHandler(emulators.Handler):
             "expiresAt": expires_at}})
 
 
+def login_valid(passwords, user, password, now):
+    """Whether ``user:password`` is a login of an issued token unexpired at ``now``; ``passwords``
+    maps each issued password to its ``expiresAt``."""
+    expires_at = passwords.get(password)
+    return user == USERNAME and expires_at is not None and now < expires_at
+
+
 class EcrPublicTokenHandler(emulators.RegistryTokenHandler):
     """The registry token endpoint of public.ecr.aws: Basic ``AWS:<password>`` of an unexpired
     ``GetAuthorizationToken`` answer of this process; anything else is a 401."""
 
     def _valid(self, user, password):
-        expires_at = self.server.passwords.get(password)
-        return user == USERNAME and expires_at is not None and time.time() < expires_at
+        return login_valid(self.server.passwords, user, password, time.time())
 
 
 def build_servers(config, port, token_port):
