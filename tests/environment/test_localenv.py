@@ -190,6 +190,31 @@ def test_ecr_public_emulator_takes_only_requests_signed_for_us_east_1(env):
         assert exc.value.response["Error"]["Code"] == "InvalidSignatureException"
 
 
+def test_the_ecr_public_registry_challenges_as_public_ecr_aws_and_its_realm_takes_issued_logins_only(env):
+    """The ECR-Public-like registry names the emulator's token endpoint and the service
+    public.ecr.aws; that endpoint grants pull to AWS with a password GetAuthorizationToken issued,
+    and answers any other login with a 401."""
+    registry, realm = env["REGCRED_ECR_PUBLIC_REGISTRY"], env["REGCRED_ECR_PUBLIC_TOKEN_REALM"]
+    with pytest.raises(HTTPError) as challenge:
+        testenv.urlopen(f"https://{registry}/v2/", env)
+    assert challenge.value.code == 401
+    assert challenge.value.headers["WWW-Authenticate"] == f'Bearer realm="{realm}",service="public.ecr.aws"'
+    client = boto3.client("ecr-public", region_name="us-east-1", endpoint_url=env["AWS_ENDPOINT_URL_ECR_PUBLIC"],
+                          aws_access_key_id=env["REGCRED_AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["REGCRED_AWS_SECRET_ACCESS_KEY"])
+    issued = client.get_authorization_token()["authorizationData"]["authorizationToken"]
+    query = urlencode({"service": "public.ecr.aws", "scope": f"repository:{env['REGCRED_TEST_IMAGE'].split(':')[0]}:pull"})
+    with testenv.urlopen(f"{realm}?{query}", env, headers={"Authorization": "Basic " + issued}) as resp:
+        granted = json.loads(resp.read())
+    claims = json.loads(base64.urlsafe_b64decode(granted["token"].split(".")[1] + "=="))
+    assert claims["aud"] == "public.ecr.aws" and claims["access"][0]["actions"] == ["pull"]
+    user, _sep, password = base64.b64decode(issued).decode().partition(":")
+    for login in (f"{user}:{password}x", f"other:{password}"):
+        with pytest.raises(HTTPError) as refused:
+            testenv.urlopen(f"{realm}?{query}", env, headers={"Authorization": "Basic " + base64.b64encode(login.encode()).decode()})
+        assert refused.value.code == 401
+
+
 def test_google_auth_refreshes_against_local_endpoint(env):
     creds = service_account.Credentials.from_service_account_file(
         env["REGCRED_GCP_KEY_FILE"], scopes=["https://www.googleapis.com/auth/cloud-platform"])

@@ -22,14 +22,32 @@ configured with; the signature is recomputed with botocore's own signer and comp
 service answers. IAM (``ecr-public:GetAuthorizationToken``, ``sts:GetServiceBearerToken``) is not
 emulated: the configured key may do everything.
 
-Run: ``python emulators_ecr.py ecr-public --config emulators.json --port N``.
+The same process serves ``ecr-public-token``, the token endpoint of an ECR-Public-like registry
+(a docker-registry with ``auth: token``), under the registries' CA on a port of its own.
+public.ecr.aws answers ``/v2/`` with ``Bearer realm="https://public.ecr.aws/token/",
+service="public.ecr.aws"``, and its token endpoint takes Basic ``AWS:<password>`` from
+``GetAuthorizationToken`` ("Registry authentication in Amazon ECR public", above: the token is used
+as a docker login for ``public.ecr.aws`` with the user ``AWS``). This endpoint follows the
+distribution token spec (https://distribution.github.io/distribution/spec/auth/token/, GET only):
+a login is valid only when its password is one this process issued and has not expired; it
+grants pull and push on every repository (the AWS key may do everything, see above). Real ECR
+Public also answers anonymous pulls of public repositories; here only repositories under
+``public/`` are anonymous (emulators.RegistryTokenHandler), so the test image, outside
+``public/``, stands for a repository that needs the token, and a pull of it proves the token
+opened it.
+
+Run: ``python emulators_ecr.py --config emulators.json --port N --token-port M``.
 """
 
+import argparse
 import base64
 import hmac
+import json
 import re
 import secrets
+import threading
 import time
+from pathlib import Path
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -38,6 +56,7 @@ from botocore.credentials import Credentials
 import emulators
 
 SERVICE, REGION = "ecr-public", "us-east-1"
+HOST, USERNAME = "public.ecr.aws", "AWS"
 TARGET_PREFIX = "SpencerFrontendService."
 TOKEN_LIFETIME = 12 * 3600
 _AUTHORIZATION = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/([0-9]{8})/([^/]+)/([^/]+)/aws4_request, "
@@ -84,13 +103,57 @@ class EcrPublicHandler(emulators.Handler):
         if self.headers.get("X-Amz-Target") != TARGET_PREFIX + "GetAuthorizationToken":
             return self.error("UnknownOperationException", "")
         password = self.issued(secrets.token_urlsafe(48))
+        expires_at = time.time() + TOKEN_LIFETIME
+        self.server.passwords[password] = expires_at
         return self.reply(200, {"authorizationData": {
-            "authorizationToken": base64.b64encode(("AWS:" + password).encode()).decode(),
-            "expiresAt": time.time() + TOKEN_LIFETIME}})
+            "authorizationToken": base64.b64encode((USERNAME + ":" + password).encode()).decode(),
+            "expiresAt": expires_at}})
 
 
-emulators.HANDLERS["ecr-public"] = EcrPublicHandler
+def login_valid(passwords, user, password, now):
+    """Whether ``user:password`` is a login of an issued token unexpired at ``now``; ``passwords``
+    maps each issued password to its ``expiresAt``."""
+    expires_at = passwords.get(password)
+    return user == USERNAME and expires_at is not None and now < expires_at
+
+
+class EcrPublicTokenHandler(emulators.RegistryTokenHandler):
+    """The registry token endpoint of public.ecr.aws: Basic ``AWS:<password>`` of an unexpired
+    ``GetAuthorizationToken`` answer of this process; anything else is a 401."""
+
+    def _valid(self, user, password):
+        return login_valid(self.server.passwords, user, password, time.time())
+
+
+def build_servers(config, port, token_port):
+    """The ECR Public API on ``port`` (cloud CA) and its registry's token endpoint on
+    ``token_port`` (registries' CA), sharing the passwords issued so far."""
+    passwords = {}
+    api = emulators.new_server({"ecr-public": EcrPublicHandler}, "ecr-public", config, port)
+    token_config = dict(config, registry=config["ecr_public"]["registry"])
+    token = emulators.new_server({"ecr-public-token": EcrPublicTokenHandler}, "ecr-public-token", token_config,
+                                 token_port)
+    token.signing_key, token.key_id = emulators.load_signing(token_config["registry"]["signing_key"],
+                                                             token_config["registry"]["signing_cert"])
+    for server in (api, token):
+        server.passwords = passwords
+    return [emulators.serve_tls(api, config["tls"]["ecr-public"]),
+            emulators.serve_tls(token, config["tls"]["ecr-public-token"])]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token-port", type=int, required=True)
+    args = parser.parse_args()
+    config = json.loads(Path(args.config).read_text(encoding="utf-8"))
+    api, token = build_servers(config, args.port, args.token_port)
+    threading.Thread(target=token.serve_forever, daemon=True).start()
+    print(f"ecr-public https://127.0.0.1:{args.port}, ecr-public-token https://127.0.0.1:{args.token_port}",
+          flush=True)
+    api.serve_forever()
 
 
 if __name__ == "__main__":
-    emulators.main()
+    main()

@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import certifi
+import boto3
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +44,7 @@ sys.path.insert(0, str(HERE))
 # pylint: disable=wrong-import-position
 import binaries  # noqa: E402
 import ecr_registry  # noqa: E402
+import emulators_ecr  # noqa: E402
 import node as nodes  # noqa: E402
 import oci  # noqa: E402
 from pki import LOOPBACK_NAMES, KeyPair, Pki, google_service_account_key  # noqa: E402
@@ -53,7 +55,7 @@ PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "registry_
               "registry_bearer", "registry_token", "moto", "google", "azure_ad", "azure",
               "gce_metadata", "gcr_token", "registry_gcr", "google_proxy",
               "azure_imds", "registry_acr", "registry_acr_strict",
-              "registry_ecr", "ecr_public")
+              "registry_ecr", "ecr_public", "ecr_public_token", "registry_ecr_public")
 NODE_PORT_NAMES = ("kubelet", "kubelet_healthz")
 REGISTRY_SERVICE = "regcred-registry"
 TOKEN_ISSUER = "regcred-token-server"
@@ -64,6 +66,8 @@ RESTRICTED_USER = "regcred-restricted"
 # "strict" has ARM audience token authentication disabled.
 ACR_REGISTRIES = ("registry_acr", "registry_acr_strict")
 ACR_ISSUER = "regcred-acr-token-service"
+# The ECR-Public-like registry: a docker-registry behind the ECR Public emulator's token endpoint.
+ECR_PUBLIC_ISSUER = "regcred-ecr-public-token"
 # The ServiceAccount whose tokens the emulated Azure AD app trusts (its federated identity credential).
 WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT = "default", "regcred-acr-workload"
 ALLOWED_NAMESPACE, DENIED_NAMESPACE = "regcred-allowed", "regcred-denied"
@@ -292,6 +296,7 @@ def prepare(paths, ports, creds, with_node=False):
     files["cloud_trust"] = paths.pki / "cloud-trust.pem"
     files["cloud_trust"].write_bytes(Path(certifi.where()).read_bytes() + b"\n" + cloud.ca_cert.read_bytes())
 
+    ecr_public_signing = prepare_ecr_public(paths, pki, ports, serving, files)
     gcp = prepare_gcp(paths, pki, ports, serving)
     files.update(gcp.pop("files"))
     registry_tls = {"cert": str(serving.cert), "key": str(serving.key)}
@@ -299,14 +304,16 @@ def prepare(paths, ports, creds, with_node=False):
     emulators = {
         "issued_tokens": str(paths.base / "issued-tokens.txt"),
         "tls": {"registry-token": registry_tls, "gcr-token": registry_tls, "google": cloud_tls,
-                "azure": registry_tls, "azure-ad": cloud_tls, "ecr-public": cloud_tls},
+                "azure": registry_tls, "azure-ad": cloud_tls, "ecr-public": cloud_tls,
+                "ecr-public-token": registry_tls},
         "registry": {"username": creds["registry_user"], "password": creds["registry_password"],
                      # The test user may pull and push everywhere (the token server's access list).
                      "acl": {creds["registry_user"]: [{"repository": "*", "actions": ["pull", "push"]}]},
                      "service": REGISTRY_SERVICE, "issuer": TOKEN_ISSUER,
                      "signing_key": str(signing.key), "signing_cert": str(signing.cert)},
         "gcp": gcp["gcp"], "gcr": gcp["gcr"],
-        "ecr_public": {"access_key": AWS_ACCESS_KEY_ID, "secret_key": AWS_SECRET_ACCESS_KEY},
+        "ecr_public": {"access_key": AWS_ACCESS_KEY_ID, "secret_key": AWS_SECRET_ACCESS_KEY,
+                       "registry": ecr_public_signing},
     }
     emulators.update(azure_config(paths, ports, creds, pki))
     for name in ACR_REGISTRIES:
@@ -319,6 +326,20 @@ def prepare(paths, ports, creds, with_node=False):
     files["emulators"].write_text(json.dumps(emulators, indent=2))
     os.chmod(files["emulators"], 0o600)
     return files
+
+
+def prepare_ecr_public(paths, pki, ports, serving, files):
+    """The ECR-Public-like registry's config (its challenge names the emulator's token endpoint and
+    the service public.ecr.aws) and what that endpoint signs with (emulators_ecr.py)."""
+    signing = pki.issue("ecr-public-token-signing", ("ecr-public-token.regcred.invalid",), ECR_PUBLIC_ISSUER)
+    files["registry_ecr_public"] = registry_config(
+        paths, "registry-ecr-public", ports["registry_ecr_public"], serving,
+        {"token": {"realm": f"https://127.0.0.1:{ports['ecr_public_token']}/token/",
+                   "service": emulators_ecr.HOST, "issuer": ECR_PUBLIC_ISSUER,
+                   "rootcertbundle": str(signing.cert)}})
+    return {"service": emulators_ecr.HOST, "issuer": ECR_PUBLIC_ISSUER, "token_only": True,
+            "acl": {emulators_ecr.USERNAME: [{"repository": "*", "actions": ["pull", "push"]}]},
+            "signing_key": str(signing.key), "signing_cert": str(signing.cert)}
 
 
 def azure_config(paths, ports, creds, pki):
@@ -556,11 +577,12 @@ def start_registries_and_emulators(paths, state, files):
                                  "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key])
     wait_until(paths, "moto",
                lambda: http_status(f"https://127.0.0.1:{ports['moto']}/moto-api/", cloud_tls) == 200)
-    start(paths, state, "ecr-public", [sys.executable, HERE / "emulators_ecr.py", "ecr-public",
-                                       "--config", files["emulators"], "--port", ports["ecr_public"]])
+    start(paths, state, "ecr-public", [sys.executable, HERE / "emulators_ecr.py", "--config", files["emulators"],
+                                       "--port", ports["ecr_public"], "--token-port", ports["ecr_public_token"]])
     wait_until(paths, "ecr-public",
-               lambda: http_status(f"https://127.0.0.1:{ports['ecr_public']}/", cloud_tls) > 0)
-    for name in ("registry-basic", "registry-bearer", "registry-ecr") + tuple(n.replace("_", "-") for n in ACR_REGISTRIES):
+               lambda: http_status(f"https://127.0.0.1:{ports['ecr_public']}/", cloud_tls) > 0
+               and http_status(f"https://127.0.0.1:{ports['ecr_public_token']}/", tls) > 0)
+    for name in ("registry-basic", "registry-bearer", "registry-ecr", "registry-ecr-public") + tuple(n.replace("_", "-") for n in ACR_REGISTRIES):
         port = ports[name.replace("-", "_")]
         start(paths, state, name, ["/usr/bin/docker-registry", "serve", files[name.replace("-", "_")]])
         wait_until(paths, name,
@@ -595,6 +617,7 @@ def push_test_image(paths, bins, state, creds):
     logins = {f"127.0.0.1:{state['ports'][k]}": token for k in ("registry_basic", "registry_bearer")}
     logins[f"127.0.0.1:{state['ports']['registry_ecr']}"] = base64.b64encode(
         f"{ecr_registry.USERNAME}:{ecr_registry.moto_password()}".encode()).decode()
+    logins[f"127.0.0.1:{state['ports']['registry_ecr_public']}"] = ecr_public_login(paths, state)
     hosts = list(logins)
     authfile.write_text(json.dumps({"auths": {h: {"auth": t} for h, t in logins.items()}}))
     os.chmod(authfile, 0o600)
@@ -606,6 +629,15 @@ def push_test_image(paths, bins, state, creds):
     push_to_acr_registries(paths, state, creds, layout)
     log(f"pushed {TEST_REPOSITORY}:{TEST_TAG} ({digest[:19]}…) to the registries")
     return digest
+
+
+def ecr_public_login(paths, state):
+    """An ``authorizationToken`` of the ECR Public emulator: the only logins its registry takes."""
+    client = boto3.client("ecr-public", region_name=emulators_ecr.REGION,
+                          endpoint_url=f"https://127.0.0.1:{state['ports']['ecr_public']}",
+                          aws_access_key_id=AWS_ACCESS_KEY_ID, aws_secret_access_key=AWS_SECRET_ACCESS_KEY,
+                          verify=str(paths.pki / "cloud" / "ca.crt"))
+    return client.get_authorization_token()["authorizationData"]["authorizationToken"]
 
 
 def push_to_acr_registries(paths, state, creds, layout):
@@ -674,6 +706,8 @@ def write_env(paths, state, files):
         "AWS_ENDPOINT_URL_ECR_PUBLIC": f"https://127.0.0.1:{ports['ecr_public']}",
         "REGCRED_ECR_REGISTRY": f"127.0.0.1:{ports['registry_ecr']}",
         "REGCRED_ECR_REGISTRY_HOST": ecr_registry.HOST,
+        "REGCRED_ECR_PUBLIC_REGISTRY": f"127.0.0.1:{ports['registry_ecr_public']}",
+        "REGCRED_ECR_PUBLIC_TOKEN_REALM": f"https://127.0.0.1:{ports['ecr_public_token']}/token/",
         # What the SDKs of the cloud token endpoints trust: the system store plus the cloud CA.
         "REQUESTS_CA_BUNDLE": files["cloud_trust"],
         "AWS_CA_BUNDLE": files["cloud_trust"],

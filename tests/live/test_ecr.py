@@ -1,5 +1,7 @@
 """Amazon ECR end to end: moto mints, registry_pull_secret writes, skopeo pulls from an ECR-like
-registry (tests/harness/ecr_registry.py) with what the Secret holds.
+registry (tests/harness/ecr_registry.py) with what the Secret holds. ECR Public likewise: its
+emulator mints, and skopeo pulls from the ECR-Public-like registry behind the emulator's token
+endpoint (tests/harness/emulators_ecr.py).
 
 The Secret's key is the real ECR host name, ``123456789012.dkr.ecr.us-east-1.amazonaws.com``,
 which does not resolve here (and must not be looked up: test traffic stays on loopback). skopeo
@@ -11,6 +13,7 @@ Secret's."""
 import base64
 import datetime
 import json
+import secrets
 import socket
 
 import pytest
@@ -33,11 +36,12 @@ def stored_auths(env, namespace, name):
     return json.loads(base64.b64decode(secret.data[".dockerconfigjson"]))["auths"]
 
 
-def pull_with(env, entry, tmp_path):
-    """skopeo inspect of the test image on the ECR-like registry, with ``entry`` as its login."""
+def pull_with(env, entry, tmp_path, registry="REGCRED_ECR_REGISTRY"):
+    """skopeo inspect of the test image on the ECR-like registry (or the one ``registry`` names),
+    with ``entry`` as its login."""
     authfile = tmp_path / "skopeo-auth.json"
-    authfile.write_text(json.dumps({"auths": {env["REGCRED_ECR_REGISTRY"]: entry}}))
-    return testenv.skopeo_inspect(env, "%s/%s" % (env["REGCRED_ECR_REGISTRY"], env["REGCRED_TEST_IMAGE"]), authfile)
+    authfile.write_text(json.dumps({"auths": {env[registry]: entry}}))
+    return testenv.skopeo_inspect(env, "%s/%s" % (env[registry], env["REGCRED_TEST_IMAGE"]), authfile)
 
 
 def test_skopeo_pulls_from_the_ecr_registry_with_the_secret(env, namespace, tmp_path):
@@ -110,3 +114,36 @@ def test_ecr_public_refusal_names_the_credential_and_hides_the_secret(env, tmp_p
     assert run.failed
     assert run.result["msg"].startswith("registries[0].access_key") and "InvalidSignatureException" in run.result["msg"]
     assert "not-the-secret-key" not in run.stdout + run.stderr
+
+
+def test_skopeo_pulls_from_the_ecr_public_registry_with_the_secret(env, namespace, tmp_path):
+    """The test image's repository needs the token there (only public/ is anonymous), so the
+    pull proves the Secret's login opened it."""
+    args = {"name": "ecr-public", "namespace": namespace, "registries": [ecr_public(env)]}
+    run = testenv.run_task(env, PULL_SECRET, args, tmp_path, extra_env=moto(env))
+    assert run.result["namespaces"][namespace]["result"] == "created", run.result
+    stored = stored_auths(env, namespace, "ecr-public")
+    assert list(stored) == ["public.ecr.aws"]
+    anonymous = pull_with(env, {}, tmp_path, "REGCRED_ECR_PUBLIC_REGISTRY")
+    assert anonymous.returncode != 0 and "unauthorized" in anonymous.stderr.lower(), anonymous.stderr
+    pulled = pull_with(env, stored["public.ecr.aws"], tmp_path, "REGCRED_ECR_PUBLIC_REGISTRY")
+    assert pulled.returncode == 0, pulled.stderr
+    assert json.loads(pulled.stdout)["Digest"] == env["REGCRED_TEST_IMAGE_DIGEST"]
+
+
+@pytest.mark.parametrize("login", [
+    pytest.param(lambda password: "AWS:" + secrets.token_urlsafe(48), id="forged-password"),
+    pytest.param(lambda password: "AWS:" + password + "A", id="altered-password"),
+    pytest.param(lambda password: "aws:" + password, id="wrong-user"),
+])
+def test_the_ecr_public_registry_refuses_a_token_the_emulator_did_not_issue(env, tmp_path, login):
+    dest = tmp_path / "config.json"
+    run = testenv.run_task(env, CREDENTIALS, {"registries": [ecr_public(env)], "dest": str(dest),
+                                              "return_secrets": False}, tmp_path, extra_env=moto(env))
+    assert not run.failed, run.result
+    issued_entry = auths(dest)["public.ecr.aws"]
+    assert pull_with(env, issued_entry, tmp_path, "REGCRED_ECR_PUBLIC_REGISTRY").returncode == 0
+    _user, password = base64.b64decode(issued_entry["auth"]).decode().split(":", 1)
+    forged = {"auth": base64.b64encode(login(password).encode()).decode()}
+    pulled = pull_with(env, forged, tmp_path, "REGCRED_ECR_PUBLIC_REGISTRY")
+    assert pulled.returncode != 0 and "unauthorized" in pulled.stderr.lower(), pulled.stderr

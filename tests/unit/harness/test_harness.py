@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "harness"))
 import junit_summary  # noqa: E402
 import oci  # noqa: E402
 from emulators import parse_scopes  # noqa: E402
+from emulators_ecr import login_valid  # noqa: E402
 
 
 def test_parse_scopes_keeps_colons_in_repository_names():
@@ -26,6 +27,14 @@ def test_parse_scopes_splits_space_separated_post_scopes():
 
 def test_parse_scopes_ignores_malformed_items():
     assert parse_scopes(["", "repository", "repository:"]) == []
+
+
+def test_ecr_public_token_endpoint_takes_only_unexpired_issued_logins():
+    passwords = {"issued": 1000.0}
+    assert login_valid(passwords, "AWS", "issued", 999.0)
+    assert not login_valid(passwords, "AWS", "issued", 1000.0)
+    assert not login_valid(passwords, "aws", "issued", 999.0)
+    assert not login_valid(passwords, "AWS", "forged", 0.0)
 
 
 def test_oci_layout_is_byte_stable(tmp_path):
