@@ -60,7 +60,6 @@ def job_fixture(request, env, tmp_path_factory):
         "refresh_cronjob_image": "registry.example.com/regcred/ee@sha256:" + "0" * 64,
         "refresh_cronjob_secret_name": SECRET,
         "refresh_cronjob_target_namespaces": [target] if request.param == "target-namespaces" else [],
-        "refresh_cronjob_kubectl": env["REGCRED_KUBECTL"],
         "refresh_cronjob_kubeconfig": env["KUBECONFIG"],
         "refresh_cronjob_suspend": True,
     }
