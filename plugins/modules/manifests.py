@@ -15,8 +15,8 @@ description:
   - Creates or updates each object of O(definitions) with server-side apply, or deletes them with
     O(state=absent), through the same connection options and C(K8S_AUTH_*) variables as the
     other modules of this collection. No kubectl and no other collection is needed.
-  - Every object is checked before the first write, in this order: its fields, its kind and scope
-    (one discovery request per API version), its ownership (O(owner_label)) and, with
+  - Before the first write, every object is checked in this order. Its fields; its kind and scope
+    (one discovery request per API version); its ownership (O(owner_label)); and, with
     O(state=present), a server-side dry run of its apply. When any object fails a check, nothing is
     written. The dry run checks each object against the cluster as it is, so an object that needs
     another one of the list to exist first (a namespace, a custom resource definition) fails it.

@@ -1,16 +1,21 @@
 """The AWX job templates of awx/README.md, run as AWX runs them (tests/harness/awx_jobs.py):
 ansible-runner, the Kubernetes Bearer Token and Amazon Web Services credentials injected by AWX's
 own injectors, the collection's custom credential types rendered as AWX renders them. Each job
-writes its Secret, and nothing secret shows in the job's output or events."""
+writes its Secret (or, for refresh_cronjob.yml, the refresh CronJob and its RBAC, with no kubectl
+on the PATH), and nothing secret shows in the job's output or events."""
 
 import base64
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import collection_path
 import pytest
+from kubernetes import client
+
+import testenv
 
 import awx_jobs
 
@@ -87,3 +92,47 @@ def test_bootstrap_job_with_the_basic_registry_credential_type(env, admin, make_
         env["REGCRED_REGISTRY_USER"], env["REGCRED_REGISTRY_PASSWORD"])
     for secret in (env["REGCRED_REGISTRY_PASSWORD"], env["REGCRED_ADMIN_TOKEN"]):
         assert secret not in shown
+
+
+def path_without(tmp_path, program):
+    """A PATH with ansible-playbook's directory and a directory of links to every other program
+    of the current PATH, except ``program``."""
+    links = tmp_path / ("path-without-" + program)
+    links.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for entry in (Path(directory).iterdir() if Path(directory).is_dir() else ()):
+            if entry.name != program and not (links / entry.name).exists() and os.access(entry, os.X_OK):
+                (links / entry.name).symlink_to(entry)
+    return os.pathsep.join((str(Path(sys.executable).parent), str(links)))
+
+
+def test_refresh_cronjob_job_with_the_kubernetes_credential_and_no_kubectl(env, make_namespace, job_env, tmp_path):
+    """The refresh_cronjob role, as an AWX job, connects only through the K8S_AUTH_* variables of
+    the Kubernetes credential and runs with no kubectl on the PATH; a rerun changes nothing."""
+    directory, kubernetes = job_env
+    assert set(kubernetes) == {"K8S_AUTH_HOST", "K8S_AUTH_API_KEY", "K8S_AUTH_VERIFY_SSL", "K8S_AUTH_SSL_CA_CERT"}
+    namespace = make_namespace("awx-rcj")
+    search_path = path_without(tmp_path, "kubectl")
+    assert shutil.which("kubectl") and shutil.which("kubectl", path=search_path) is None
+    assert shutil.which("ansible-playbook", path=search_path)
+    extra_vars = {"refresh_cronjob_namespace": namespace, "refresh_cronjob_suspend": True,
+                  "refresh_cronjob_image": "registry.example.com/regcred/ee@sha256:" + "0" * 64,
+                  "refresh_cronjob_target_namespaces": [namespace]}
+    cluster_name = namespace + "-regcred-refresh"
+    rbac = client.RbacAuthorizationV1Api(testenv.api_client(env["KUBECONFIG"]))
+    try:
+        shown = run(env, directory, "refresh_cronjob.yml", kubernetes, extra_vars, {"PATH": search_path})
+        assert '"created": 8' in shown
+        cronjob = client.BatchV1Api(testenv.api_client(env["KUBECONFIG"])).read_namespaced_cron_job("regcred-refresh",
+                                                                                                   namespace)
+        assert cronjob.spec.suspend is True
+        assert rbac.read_cluster_role(cluster_name).rules[0].resource_names == ["ecr"]
+        again = run(env, directory, "refresh_cronjob.yml", kubernetes, extra_vars, {"PATH": search_path})
+        assert '"unchanged": 8' in again
+        for output in (shown, again):
+            assert env["REGCRED_ADMIN_TOKEN"] not in output
+    finally:
+        removed = run(env, directory, "refresh_cronjob.yml", kubernetes,
+                      dict(extra_vars, refresh_cronjob_state="absent"), {"PATH": search_path})
+    assert '"deleted": 8' in removed
+    assert [r.metadata.name for r in rbac.list_cluster_role().items if r.metadata.name.startswith(cluster_name)] == []
