@@ -23,7 +23,7 @@ description:
   - An object is written only when the dry run shows that it would change, so a rerun writes
     nothing and reports no change. Objects are applied in the order given and deleted in the
     reverse order.
-  - The role M(regcred.k8s.refresh_cronjob) applies its CronJob, ServiceAccount, RBAC and
+  - The role C(regcred.k8s.refresh_cronjob) applies its CronJob, ServiceAccount, RBAC and
     admission policy with this module.
 author:
   - regcred.k8s maintainers (@regcred)
