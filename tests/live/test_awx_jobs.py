@@ -119,12 +119,12 @@ def test_refresh_cronjob_job_with_the_kubernetes_credential_and_no_kubectl(env, 
                   "refresh_cronjob_image": "registry.example.com/regcred/ee@sha256:" + "0" * 64,
                   "refresh_cronjob_target_namespaces": [namespace]}
     cluster_name = namespace + "-regcred-refresh"
-    rbac = client.RbacAuthorizationV1Api(testenv.api_client(env["KUBECONFIG"]))
+    api = testenv.api_client(env["KUBECONFIG"])
+    rbac = client.RbacAuthorizationV1Api(api)
     try:
         shown = run(env, directory, "refresh_cronjob.yml", kubernetes, extra_vars, {"PATH": search_path})
         assert '"created": 8' in shown
-        cronjob = client.BatchV1Api(testenv.api_client(env["KUBECONFIG"])).read_namespaced_cron_job("regcred-refresh",
-                                                                                                   namespace)
+        cronjob = client.BatchV1Api(api).read_namespaced_cron_job("regcred-refresh", namespace)
         assert cronjob.spec.suspend is True
         assert rbac.read_cluster_role(cluster_name).rules[0].resource_names == ["ecr"]
         again = run(env, directory, "refresh_cronjob.yml", kubernetes, extra_vars, {"PATH": search_path})
