@@ -41,7 +41,7 @@ def run_collection_step(context):
     steps = STEP.findall(dockerfile)
     assert len(steps) == 1, dockerfile
     command = steps[0].replace("/build/", str(context / "_build") + "/")
-    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30)
+    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30, check=False)
 
 
 def test_one_tarball_is_installed(tmp_path):
