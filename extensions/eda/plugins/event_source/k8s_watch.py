@@ -48,6 +48,9 @@ class Selected:
     def admits(self, kube, event):
         if not self.selector or event["kind"] == "Namespace" or event["namespace"] in self.names:
             return True
+        if event["listed"]:  # the LIST of namespaces was just refreshed: no request per object
+            return False
+        # A watched object in a namespace that may have been labelled since: ask for that one.
         body = kube.request("GET", core_path("namespaces"), query={
             "labelSelector": self.selector, "fieldSelector": "metadata.name=%s" % event["namespace"]})
         if body.get("items"):
