@@ -69,9 +69,8 @@ def list_query(kind, params):
 def watch_query(kind, params, resource_version):
     """The query of the WATCH of ``kind`` from ``resource_version``: bookmarks on, and the
     apiserver ends it after ``watch_timeout`` seconds so that a half-open connection is noticed."""
-    query = dict(list_query(kind, params), watch="1", allowWatchBookmarks="true",
-                 resourceVersion=resource_version, timeoutSeconds=str(params["watch_timeout"]))
-    return query
+    return dict(list_query(kind, params), watch="1", allowWatchBookmarks="true",
+                resourceVersion=resource_version, timeoutSeconds=str(params["watch_timeout"]))
 
 
 def event(kind, event_type, obj, listed=False):
