@@ -1,6 +1,7 @@
 # Two commands for a new user:
 #   make demo   install what is needed, start the local environment, run playbooks/demo.yml
-#   make test   lint, sanity, unit, kubelet-oracle, environment, live, reliability, integration and end-to-end (kubelet) tests
+#   make test   lint, sanity, unit, kubelet-oracle, environment, live, reliability, integration, rulebook and
+#               end-to-end (kubelet) tests
 #   make bench  the benchmarks; writes docs/benchmarks.md and docs/benchmarks.png (not part of make test)
 VENV ?= .venv
 PYTHON ?= python3
@@ -10,14 +11,17 @@ LINT_STAMP := $(LINT_VENV)/.installed
 # The benchmarks' own virtualenv: it adds the ansible package (kubernetes.core), kept out of .venv.
 BENCH_VENV ?= .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
+# ansible-rulebook's own virtualenv for the rulebook tests (tests/eda), kept out of .venv.
+EDA_VENV ?= .venv-eda
+EDA_STAMP := $(EDA_VENV)/.installed
 
-.PHONY: demo test bench deps venv lint-venv up down lint docs sanity units oracle environment live reliability integration e2e changelog clean
+.PHONY: demo test bench deps venv lint-venv eda-venv up down lint docs sanity units oracle environment live reliability integration eda e2e changelog clean
 
 demo: deps venv
 	scripts/localenv up
 	scripts/run-demo
 
-test: deps venv lint-venv
+test: deps venv lint-venv eda-venv
 	scripts/test all
 
 deps:
@@ -33,6 +37,16 @@ $(STAMP): requirements.txt requirements-test.txt constraints-test.txt
 	@touch $@
 
 lint-venv: $(LINT_STAMP)
+
+eda-venv: $(EDA_STAMP)
+
+$(EDA_STAMP): requirements.txt constraints-test.txt requirements-eda.txt
+	@echo "[venv] creating $(EDA_VENV) for ansible-rulebook"
+	$(PYTHON) -m venv $(EDA_VENV)
+	$(EDA_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(EDA_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-eda.txt
+	$(EDA_VENV)/bin/pip check
+	@touch $@
 
 $(LINT_STAMP): requirements-lint.txt
 	@echo "[venv] creating $(LINT_VENV) for ansible-lint and antsibull-docs"
@@ -58,6 +72,10 @@ down:
 
 sanity units oracle environment live integration: deps venv
 	scripts/test $@
+
+# The event source and rulebook with the real ansible-rulebook (Java 17) against the local apiserver.
+eda: deps venv eda-venv
+	scripts/test eda
 
 # A kubelet with containerd pulls the private test image with the collection's Secrets; starts the
 # local environment with its node (scripts/localenv up --node) when it is not running.

@@ -322,31 +322,54 @@ class Kube:
         """One API call; returns the decoded JSON (None for an empty body) or raises KubeError."""
         if self.silent is not None:
             raise KubeError(self.silent, timed_out=True)
-        headers = urllib3.HTTPHeaderDict(self.headers)
-        headers["Accept"] = accept
-        token = self.conn.token()
-        if token:
-            headers["Authorization"] = "Bearer " + token
+        headers = self._headers(accept)
         if body is not None:
             headers["Content-Type"] = content_type
             body = json.dumps(body).encode()
-        url = self.base + path + ("?" + urlencode(list(query.items())) if query else "")
         retries = self.read_retries if method in READ_METHODS else False
         try:
-            response = self.pool.request(method, url, body=body, headers=headers, redirect=False, retries=retries)
+            response = self.pool.request(method, self._url(path, query), body=body, headers=headers, redirect=False,
+                                         retries=retries)
         except Exception as exc:  # urllib3 connection and TLS errors
             error = self._unreached(exc, retries)
             if error.timed_out:
                 self.silent = str(error)
             raise error
         data = response.data
-        if not 200 <= response.status <= 299:
-            message = _api_message(response.status, response.reason, data)
-            if response.status == 401:
-                message += ("; the apiserver did not accept the identity given by api_key, client_cert and "
-                            "client_key, or kubeconfig")
-            raise KubeError(message, response.status, response.reason)
+        _check_status(response, data)
         return json.loads(data) if data else None
+
+    def watch_lines(self, path, query, read_timeout):
+        """The lines of a WATCH response as they arrive. ``read_timeout`` bounds each wait for
+        data (the apiserver's own timeoutSeconds should end the watch first); a lost connection
+        or a silent apiserver raises KubeError, an error status KubeError with that status."""
+        try:
+            response = self.pool.request("GET", self._url(path, query), headers=self._headers("application/json"),
+                                         redirect=False, retries=False, preload_content=False,
+                                         timeout=urllib3.Timeout(connect=self.conn.timeout, read=read_timeout))
+        except Exception as exc:  # urllib3 connection and TLS errors
+            raise self._unreached(exc, False)
+        try:
+            if not 200 <= response.status <= 299:
+                _check_status(response, response.read())
+            for line in response:
+                if line.strip():
+                    yield line
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._unreached(exc, False)
+        finally:
+            response.release_conn()
+
+    def _headers(self, accept):
+        headers = urllib3.HTTPHeaderDict(self.headers)
+        headers["Accept"] = accept
+        token = self.conn.token()
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        return headers
+
+    def _url(self, path, query):
+        return self.base + path + ("?" + urlencode(list(query.items())) if query else "")
 
     def get(self, path, accept="application/json"):
         """The object at ``path``, or None when it does not exist (HTTP 404); KubeError otherwise."""
@@ -378,6 +401,16 @@ class Kube:
                              "certificate-authority) to the CA file that signed it, or validate_certs to false to "
                              "skip the check" % (where, detail))
         return KubeError("cannot reach %s: %s" % (where, _first_line(cause)))
+
+
+def _check_status(response, data):
+    """KubeError for a response that is not a success, with the apiserver's message."""
+    if not 200 <= response.status <= 299:
+        message = _api_message(response.status, response.reason, data)
+        if response.status == 401:
+            message += ("; the apiserver did not accept the identity given by api_key, client_cert and "
+                        "client_key, or kubeconfig")
+        raise KubeError(message, response.status, response.reason)
 
 
 def _certificate_problem(exc):

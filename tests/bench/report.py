@@ -281,10 +281,24 @@ def observations(data):
     return notes
 
 
+# Sections that other measurements add at the end of docs/benchmarks.md (the rulebook tests'
+# latency, tests/eda): a regenerated document keeps them as they are.
+KEPT_HEADINGS = ("## Event-driven: namespace to Secret latency",)
+
+
+def kept_sections(old_text):
+    """The text of ``old_text`` from the first of KEPT_HEADINGS to its end, or ''."""
+    starts = [old_text.find("\n" + heading + "\n") for heading in KEPT_HEADINGS]
+    starts = [start for start in starts if start >= 0]
+    return old_text[min(starts) + 1:] if starts else ""
+
+
 def main(results_path, doc_path, image_path):
     data = json.loads(Path(results_path).read_text())
     plot(data, image_path)
-    Path(doc_path).write_text(document(data, Path(image_path).name))
+    doc = Path(doc_path)
+    kept = kept_sections(doc.read_text()) if doc.exists() else ""
+    doc.write_text(document(data, Path(image_path).name) + ("\n" + kept if kept else ""))
 
 
 if __name__ == "__main__":
