@@ -52,8 +52,7 @@ _SOURCE_FIELDS = {
     "dockerhub": ("username", "password"),
     "docker_config": ("path",),
 }
-_OPTIONAL_FIELDS = ("provider", "name", "namespaces", "expires_at", "servers", "email")
-
+_OPTIONAL_FIELDS = ("provider", "name", "namespaces", "expires_at", "servers")
 
 
 class Login(collections.namedtuple("Login", ("key", "username", "password", "name", "namespaces", "expires_at"))):

@@ -4,16 +4,15 @@ pure code in .regcred-credential-provider beside it). It runs under the system's
 site-packages (-S), which shows it needs the standard library alone."""
 
 import json
-import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 import collection_path
 
-SCRIPT = collection_path.ROOT / "roles" / "kubelet_credential_provider" / "files" / "regcred-credential-provider"
+SCRIPT = collection_path.ROOT / "roles" / "kubelet_credential_provider" / "templates" / "regcred-credential-provider.j2"
+NAME = "regcred-credential-provider"
 PYTHON = shutil.which("python3", path="/usr/bin:/bin")
 REQUEST = {"apiVersion": "credentialprovider.kubelet.k8s.io/v1", "kind": "CredentialProviderRequest",
            "image": "127.0.0.1:5000/regcred/hello:v1"}
@@ -23,7 +22,7 @@ REQUEST = {"apiVersion": "credentialprovider.kubelet.k8s.io/v1", "kind": "Creden
 def bin_dir_fixture(tmp_path):
     directory = tmp_path / "bin"
     directory.mkdir()
-    shutil.copy(SCRIPT, directory / SCRIPT.name)
+    (directory / NAME).write_text(SCRIPT.read_text().replace("{{ kubelet_credential_provider_python }}", PYTHON))
     (directory / ".regcred-credential-provider").symlink_to(collection_path.ensure())
     return directory
 
@@ -35,7 +34,7 @@ def write_private(path, doc, mode=0o600):
 
 
 def run(bin_dir, config, request=None):
-    return subprocess.run([PYTHON, "-S", str(bin_dir / SCRIPT.name), "--config", str(config)],
+    return subprocess.run([PYTHON, "-S", str(bin_dir / NAME), "--config", str(config)],
                           input=json.dumps(request or REQUEST), capture_output=True, text=True, timeout=30,
                           check=False, env={"PATH": "/usr/bin:/bin"})
 
@@ -78,12 +77,12 @@ def test_bad_input_fails_naming_the_field_without_the_secret(bin_dir, tmp_path):
     assert "credentials[0].username: must not contain ':'" in done.stderr and "pw-5" not in done.stderr
     missing = run(bin_dir, tmp_path / "none.json")
     assert missing.returncode == 1 and "No such file" in missing.stderr
-    usage = subprocess.run([PYTHON, "-S", str(bin_dir / SCRIPT.name)], input="", capture_output=True, text=True,
+    usage = subprocess.run([PYTHON, "-S", str(bin_dir / NAME)], input="", capture_output=True, text=True,
                            timeout=30, check=False)
     assert usage.returncode == 1 and "usage: regcred-credential-provider --config FILE" in usage.stderr
 
 
-def test_is_executable_with_a_python3_shebang():
-    assert os.access(SCRIPT, os.X_OK)
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
-    assert Path(PYTHON).exists()
+def test_the_role_writes_the_interpreter_line_and_nothing_else_is_templated():
+    first, rest = SCRIPT.read_text().split("\n", 1)
+    assert first == "#!{{ kubelet_credential_provider_python }}"
+    assert not any(mark in rest for mark in ("{{", "{%", "{#"))

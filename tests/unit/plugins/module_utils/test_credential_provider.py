@@ -116,8 +116,8 @@ def test_expiry_of_logins_not_given_does_not_count():
 
 def test_docker_config_source_reads_the_given_file_and_keeps_the_servers_asked_for():
     auth = base64.b64encode(b"bot:tok").decode()
-    files = {"/root/.docker/config.json": json.dumps({"auths": {"ghcr.io": {"auth": auth},
-                                                                  "quay.io": {"username": "q", "password": "qp"}}})}
+    auths = {"ghcr.io": {"auth": auth}, "quay.io": {"username": "q", "password": "qp"}}
+    files = {"/root/.docker/config.json": json.dumps({"auths": auths})}
     conf = config({"provider": "docker_config", "path": "/root/.docker/config.json", "servers": ["ghcr.io"]})
     assert conf.docker_config_paths() == ["/root/.docker/config.json"]
     assert answer(conf, request("ghcr.io/o/app"), files)["auth"] == {"ghcr.io": {"username": "bot", "password": "tok"}}
