@@ -13,7 +13,8 @@ root alone::
          "name": "team-a", "namespaces": ["team-a"], "expires_at": "2026-12-01T00:00:00Z"},
         {"provider": "dockerhub", "username": "u", "password": "p"},
         {"provider": "docker_config", "path": "/root/.docker/config.json", "servers": ["ghcr.io"]}],
-     "service_account_annotation": "regcred.k8s/credential"}
+     "service_account_annotation": "regcred.k8s/credential",
+     "service_account_audience": "regcred-credential-provider"}
 
 For an image, the plugin answers with every login whose key the kubelet would match to it
 (keyring.lookup, the kubelet's own matching), keyed as configured: the kubelet matches the
@@ -24,7 +25,8 @@ login has already expired or none matched.
 
 In service-account-token mode (``service_account_annotation`` set) the kubelet passes the pod's
 ServiceAccount token and the annotations its config names. Only logins whose ``name`` equals the
-ServiceAccount's annotation are given; a login with ``namespaces`` is given only when the token
+ServiceAccount's annotation are given, and only when the token's audiences hold
+``service_account_audience`` (when set); a login with ``namespaces`` is given only when the token
 was issued for a ServiceAccount in one of them, so that one team cannot name another team's login
 on its own ServiceAccount. The token comes from the kubelet, which requested it from the API
 server, so its claims are read without checking its signature. Without that mode, a login with
@@ -68,9 +70,10 @@ class Login(collections.namedtuple("Login", ("key", "username", "password", "nam
 Request = collections.namedtuple("Request", ("image", "token", "annotations"))
 
 
-class PluginConfig(collections.namedtuple("PluginConfig", ("sources", "annotation"))):
+class PluginConfig(collections.namedtuple("PluginConfig", ("sources", "annotation", "audience"))):
     """``sources``: the validated entries of ``credentials``; ``annotation``: the ServiceAccount
-    annotation key of service-account-token mode, or None."""
+    annotation key of service-account-token mode, or None; ``audience``: the audience its tokens
+    must carry, or None."""
 
     __slots__ = ()
 
@@ -151,17 +154,21 @@ def parse_config(text, source="credentials file"):
         raise InputError(source, "is not valid JSON")
     if not isinstance(doc, dict):
         raise InputError(source, "must be a JSON object")
-    unknown = sorted(set(doc) - {"credentials", "service_account_annotation"})
+    unknown = sorted(set(doc) - {"credentials", "service_account_annotation", "service_account_audience"})
     if unknown:
         raise InputError(source, "has unknown fields: %s" % ", ".join(unknown))
     raw = doc.get("credentials")
     if not isinstance(raw, list):
         raise InputError("credentials", "must be a list")
     sources = [_source(item, "credentials[%d]" % index) for index, item in enumerate(raw)]
-    annotation = doc.get("service_account_annotation")
+    annotation, audience = doc.get("service_account_annotation"), doc.get("service_account_audience")
     if annotation is not None:
         _string(annotation, "service_account_annotation")
-    return PluginConfig(sources, annotation)
+    if audience is not None:
+        _string(audience, "service_account_audience")
+        if annotation is None:
+            raise InputError("service_account_audience", "needs service_account_annotation (service-account-token mode)")
+    return PluginConfig(sources, annotation, audience)
 
 
 def logins(config, docker_configs):
@@ -180,17 +187,33 @@ def logins(config, docker_configs):
     return found
 
 
-def token_namespace(token):
-    """The namespace claim (``kubernetes.io.namespace``) of a ServiceAccount token, or None."""
+def token_claims(token):
+    """The claims of a ServiceAccount token (a JWT) as a dict; empty when it is none."""
     parts = (token or "").split(".")
     if len(parts) != 3:
-        return None
+        return {}
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        namespace = claims["kubernetes.io"]["namespace"]
-    except (ValueError, TypeError, KeyError):
-        return None
+    except (ValueError, TypeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def token_namespace(token):
+    """The namespace claim (``kubernetes.io.namespace``) of a ServiceAccount token, or None."""
+    scope = token_claims(token).get("kubernetes.io")
+    namespace = scope.get("namespace") if isinstance(scope, dict) else None
     return namespace if isinstance(namespace, str) else None
+
+
+def token_audiences(token):
+    """The ``aud`` claim of a ServiceAccount token as a list (a JWT may give one string)."""
+    audiences = token_claims(token).get("aud")
+    if isinstance(audiences, str):
+        return [audiences]
+    if isinstance(audiences, list):
+        return [a for a in audiences if isinstance(a, str)]
+    return []
 
 
 def parse_request(text):
@@ -214,6 +237,8 @@ def parse_request(text):
 def allowed(login, config, request):
     """Whether ``login`` may be given for ``request`` (see the module's text)."""
     if config.annotation is not None and (login.name is None or login.name != request.annotations.get(config.annotation)):
+        return False
+    if config.audience is not None and config.audience not in token_audiences(request.token):
         return False
     return login.namespaces is None or token_namespace(request.token) in login.namespaces
 

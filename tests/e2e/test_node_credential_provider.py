@@ -11,9 +11,11 @@ stands for ``systemctl restart kubelet``.
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from kubernetes import client
 
 import testenv
 from test_kubelet_pull import events, image, outcome, start_pod, wait_for_event
@@ -29,18 +31,23 @@ def kubelet_process(env):
     return pid, Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
 
 
-def play(env, state, options=()):
-    """The role's play on the local node, with the shared registry login; the CompletedProcess."""
+def login(env, **extra):
+    """The shared registry login as one of the plugin's credentials."""
+    return dict(provider="basic", server=env["REGCRED_REGISTRY_BASIC"], username=env["REGCRED_REGISTRY_USER"],
+                password=env["REGCRED_REGISTRY_PASSWORD"], **extra)
+
+
+def play(env, state, options=(), credentials=None, audience=""):
+    """The role's play on the local node (by default with the shared login); the CompletedProcess."""
     return subprocess.run(testenv.playbook_command(PLAY, options), capture_output=True, text=True, timeout=300,
                           check=False, env=testenv.ansible_env(env, None, {
-                              "E2E_STATE": state, "E2E_LOCALENV": str(LOCALENV),
-                              "E2E_REGISTRY": env["REGCRED_REGISTRY_BASIC"], "E2E_USERNAME": env["REGCRED_REGISTRY_USER"],
-                              "E2E_PASSWORD": env["REGCRED_REGISTRY_PASSWORD"]}))
+                              "E2E_STATE": state, "E2E_LOCALENV": str(LOCALENV), "E2E_REGISTRY": env["REGCRED_REGISTRY_BASIC"],
+                              "E2E_CREDENTIALS": json.dumps(credentials or [login(env)]), "E2E_AUDIENCE": audience}))
 
 
-def run_role(env, state, options=()):
+def run_role(env, state, options=(), **kwargs):
     """play(), which must succeed without showing the password."""
-    done = play(env, state, options)
+    done = play(env, state, options, **kwargs)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert env["REGCRED_REGISTRY_PASSWORD"] not in done.stdout + done.stderr
     return done
@@ -113,7 +120,8 @@ def test_node_provider_pulls_without_any_secret_and_absent_refuses(env, admin, n
     timings["refused after state absent"] = round(seconds, 2)
 
 
-def test_a_kubelet_that_does_not_come_back_gets_its_previous_configuration(env, node, provider):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("node", "provider")
+def test_a_kubelet_that_does_not_come_back_gets_its_previous_configuration(env):
     """The healthz the role polls never answers (nothing listens on port 1): the role puts the
     previous flags file back, removes the config it wrote, restarts the kubelet and fails."""
     node_dir = Path(env["REGCRED_NODE_DIR"])
@@ -129,3 +137,60 @@ def test_a_kubelet_that_does_not_come_back_gets_its_previous_configuration(env, 
     after = kubelet_process(env)
     assert after != before
     assert Path(f"/proc/{after[0]}/cmdline").read_bytes().count(b"--image-credential-provider") == 0
+
+
+AUDIENCE = "regcred-credential-provider"
+ANNOTATION = "regcred.k8s/credential"
+
+
+@pytest.fixture(name="nodes_may_request_the_audience")
+def nodes_may_request_the_audience_fixture(env):
+    """The RBAC that lets the kubelets (group system:nodes) request ServiceAccount tokens for the
+    plugin's audience (Kubernetes 1.34 checks it: ServiceAccountNodeAudienceRestriction)."""
+    api = client.RbacAuthorizationV1Api(testenv.api_client(env["KUBECONFIG"]))
+    name = "regcred-e2e-node-token-audience"
+    api.create_cluster_role({"metadata": {"name": name}, "rules": [
+        {"apiGroups": [""], "resources": [AUDIENCE], "verbs": ["request-serviceaccounts-token-audience"]}]})
+    api.create_cluster_role_binding({"metadata": {"name": name},
+                                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+                                     "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"}]})
+    yield
+    api.delete_cluster_role_binding(name)
+    api.delete_cluster_role(name)
+
+
+def start_pod_as(admin, node, namespace, ref, name, account):
+    """A one-shot pod as start_pod() makes it, run as ServiceAccount ``account``."""
+    admin.create_namespaced_pod(namespace, {
+        "metadata": {"name": name},
+        "spec": {"nodeName": node, "hostNetwork": True, "restartPolicy": "Never", "serviceAccountName": account,
+                 "automountServiceAccountToken": False,
+                 "containers": [{"name": "hello", "image": ref, "imagePullPolicy": "Always"}]}})
+    return time.monotonic()
+
+
+@pytest.mark.usefixtures("provider", "nodes_may_request_the_audience")
+def test_service_account_token_mode_chooses_the_login_by_annotation(env, admin, node, namespace, timings):
+    """The kubelet passes the pod's ServiceAccount token (for the audience) and annotation to the
+    plugin: a ServiceAccount annotated with the login's name pulls, one without it is refused. The
+    plugin gives the login only for a token with the audience, from the login's namespace, so the
+    pull also shows that the token arrived."""
+    admin.create_namespaced_service_account(namespace, {"metadata": {
+        "name": "team", "annotations": {ANNOTATION: "team", "other.example/keep": "yes"}}})
+    admin.create_namespaced_service_account(namespace, {"metadata": {"name": "plain"}})
+    run_role(env, "present", audience=AUDIENCE, credentials=[login(env, name="team", namespaces=[namespace])])
+    rendered = (Path(env["REGCRED_NODE_DIR"]) / "credential-provider" / "config.yaml").read_text()
+    assert f"serviceAccountTokenAudience: {AUDIENCE}" in rendered and "cacheType: ServiceAccount" in rendered
+
+    since = start_pod_as(admin, node, namespace, image(env, "basic"), "annotated", "team")
+    result, status, seconds = outcome(admin, namespace, "annotated", since)
+    assert result == "pulled", (status, events(admin, namespace, "annotated"))
+    assert status.image_id.endswith("@" + env["REGCRED_TEST_IMAGE_DIGEST"]), status.image_id
+    timings["pull with the ServiceAccount's login (token mode)"] = round(seconds, 2)
+
+    since = start_pod_as(admin, node, namespace, image(env, "basic"), "unannotated", "plain")
+    result, detail, seconds = outcome(admin, namespace, "unannotated", since)
+    assert result == "refused", detail
+    failed = wait_for_event(admin, namespace, "unannotated", "Failed")
+    assert any("401 Unauthorized" in m for m in failed), failed
+    timings["refused without the annotation (token mode)"] = round(seconds, 2)

@@ -13,6 +13,8 @@ import collection_path
 
 SCRIPT = collection_path.ROOT / "roles" / "kubelet_credential_provider" / "templates" / "regcred-credential-provider.j2"
 NAME = "regcred-credential-provider"
+# The template's one Jinja expression: the interpreter line, which the role renders.
+INTERPRETER_LINE = "{{ '#!' ~ kubelet_credential_provider_python }}"
 PYTHON = shutil.which("python3", path="/usr/bin:/bin")
 REQUEST = {"apiVersion": "credentialprovider.kubelet.k8s.io/v1", "kind": "CredentialProviderRequest",
            "image": "127.0.0.1:5000/regcred/hello:v1"}
@@ -22,7 +24,7 @@ REQUEST = {"apiVersion": "credentialprovider.kubelet.k8s.io/v1", "kind": "Creden
 def bin_dir_fixture(tmp_path):
     directory = tmp_path / "bin"
     directory.mkdir()
-    (directory / NAME).write_text(SCRIPT.read_text().replace("{{ kubelet_credential_provider_python }}", PYTHON))
+    (directory / NAME).write_text(SCRIPT.read_text().replace(INTERPRETER_LINE, "#!" + PYTHON, 1))
     (directory / ".regcred-credential-provider").symlink_to(collection_path.ensure())
     return directory
 
@@ -84,5 +86,5 @@ def test_bad_input_fails_naming_the_field_without_the_secret(bin_dir, tmp_path):
 
 def test_the_role_writes_the_interpreter_line_and_nothing_else_is_templated():
     first, rest = SCRIPT.read_text().split("\n", 1)
-    assert first == "#!{{ kubelet_credential_provider_python }}"
+    assert first == INTERPRETER_LINE
     assert not any(mark in rest for mark in ("{{", "{%", "{#"))

@@ -21,10 +21,12 @@ NOW = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=datetime.timezone.utc)
 HUB = "https://index.docker.io/v1/"
 
 
-def config(*sources, annotation=None):
+def config(*sources, annotation=None, audience=None):
     doc = {"credentials": list(sources)}
     if annotation:
         doc["service_account_annotation"] = annotation
+    if audience:
+        doc["service_account_audience"] = audience
     return cp.parse_config(json.dumps(doc))
 
 
@@ -32,8 +34,8 @@ def basic(server, username="u", password="p", **extra):
     return dict(provider="basic", server=server, username=username, password=password, **extra)
 
 
-def token(namespace):
-    claims = {"kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": "puller"}}}
+def token(namespace, aud=("regcred",)):
+    claims = {"aud": list(aud), "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": "puller"}}}
     body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     return "eyJhbGciOiJSUzI1NiJ9.%s.c2lnbmF0dXJl" % body
 
@@ -157,6 +159,30 @@ def test_the_service_account_annotation_chooses_the_login(namespace, annotations
     assert [v["username"] for v in auth.values()] == ([user] if user else [])
 
 
+@pytest.mark.parametrize("sa_token, given", [
+    (token("team-b"), True),
+    (token("team-b", ["other", "regcred"]), True),
+    (token("team-b", []), False),
+    (token("team-b", ["other"]), False),
+    (None, False),
+])
+def test_in_token_mode_the_token_must_carry_the_audience(sa_token, given):
+    conf = config(basic("quay.io", "robot-b", name="team-b"), annotation=ANNOTATION, audience="regcred")
+    auth = answer(conf, request("quay.io/x/y", sa_token, {ANNOTATION: "team-b"}))["auth"]
+    assert bool(auth) == given
+
+
+@pytest.mark.parametrize("claims, audiences", [
+    ({"aud": "one"}, ["one"]),
+    ({"aud": ["a", 5, "b"]}, ["a", "b"]),
+    ({"aud": {"x": 1}}, []),
+    ({}, []),
+])
+def test_token_audiences(claims, audiences):
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    assert cp.token_audiences("h.%s.s" % body) == audiences
+
+
 def test_namespaced_logins_need_a_token():
     conf = config(basic("quay.io", namespaces=["team-a"]))
     assert answer(conf, request("quay.io/x/y"))["auth"] == {}
@@ -187,6 +213,8 @@ def test_token_namespace_of_anything_else_is_none(value):
     ({"credentials": [{"provider": "docker_config"}]}, "credentials[0].path"),
     ({"credentials": "x"}, "credentials"),
     ({"credentials": [], "service_account_annotation": ""}, "service_account_annotation"),
+    ({"credentials": [], "service_account_audience": "regcred"}, "service_account_audience"),
+    ({"credentials": [], "service_account_annotation": "a", "service_account_audience": 3}, "service_account_audience"),
     ({"credentials": [], "extra": 1}, "credentials file"),
     ([], "credentials file"),
 ])
