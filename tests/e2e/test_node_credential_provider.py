@@ -23,6 +23,8 @@ from test_kubelet_pull import events, image, outcome, start_pod, wait_for_event
 HERE = Path(__file__).resolve().parent
 PLAY = HERE / "node_provider.yml"
 LOCALENV = HERE.parents[1] / "scripts" / "localenv"
+# What the play reads of env.sh: the node's directory, its kubelet binary and healthz URL.
+NODE_VARIABLES = ("REGCRED_NODE_DIR", "REGCRED_KUBELET", "REGCRED_KUBELET_HEALTHZ")
 
 
 def kubelet_process(env):
@@ -42,7 +44,8 @@ def play(env, state, options=(), credentials=None, audience=""):
     return subprocess.run(testenv.playbook_command(PLAY, options), capture_output=True, text=True, timeout=300,
                           check=False, env=testenv.ansible_env(env, None, {
                               "E2E_STATE": state, "E2E_LOCALENV": str(LOCALENV), "E2E_REGISTRY": env["REGCRED_REGISTRY_BASIC"],
-                              "E2E_CREDENTIALS": json.dumps(credentials or [login(env)]), "E2E_AUDIENCE": audience}))
+                              "E2E_CREDENTIALS": json.dumps(credentials or [login(env)]), "E2E_AUDIENCE": audience,
+                              **{name: env[name] for name in NODE_VARIABLES}}))
 
 
 def run_role(env, state, options=(), **kwargs):
