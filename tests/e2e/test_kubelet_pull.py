@@ -8,7 +8,6 @@ pod pulls (``imagePullPolicy: Always``), so an image cached by an earlier test p
 
 import base64
 import json
-import os
 import secrets
 import subprocess
 import time
@@ -30,34 +29,6 @@ PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
 REFUSALS = {"basic": "401 Unauthorized", "bearer": "insufficient_scope: authorization failed"}
 ROTATION_USER = "regcred-rotation"
 OUTCOME_TIMEOUT = 120
-TIMINGS = Path(os.environ.get("REGCRED_E2E_TIMINGS", HERE.parent / "output" / "e2e" / "timings.json"))
-
-
-@pytest.fixture(scope="session", name="node")
-def node_fixture(env):
-    """The node's name. Without a node the suite fails in CI and is skipped, saying so, elsewhere."""
-    if "REGCRED_NODE_NAME" not in env:
-        message = "the local environment has no node: start it with 'scripts/localenv up --node'"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return env["REGCRED_NODE_NAME"]
-
-
-@pytest.fixture(scope="session", name="timings")
-def timings_fixture():
-    """Seconds from pod creation to its outcome, written to tests/output/e2e/timings.json."""
-    found = {}
-    yield found
-    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
-    TIMINGS.write_text(json.dumps(found, indent=2))
-
-
-@pytest.fixture(name="namespace")
-def namespace_fixture(admin, make_namespace):
-    name = make_namespace("e2e")
-    testenv.wait_for_default(admin, name)
-    return name
 
 
 def image(env, kind):

@@ -9,6 +9,10 @@
                        is the one above, unchanged
     localenv.py down   stop every process it started, by PID, and remove its data
     localenv.py env    print the path of env.sh
+    localenv.py restart-kubelet
+                       stop the node's kubelet and start it again with the flags its environment
+                       file (node/kubelet.env, KUBELET_EXTRA_ARGS) now holds, as systemd restarts a
+                       kubeadm node's kubelet; it does not wait for the kubelet to be healthy
     localenv.py status show what runs (exit status 0 when all of it does; with --node, only
                        when the environment has a node)
 
@@ -665,6 +669,7 @@ def start_node(paths, state, bins, files):
     log(f"imported {nodes.PAUSE_IMAGE} ({nodes.import_pause_image(node, bins['hello'])[:19]}…)")
     nodes.make_cgroup_root(node)
     nodes.write_kubelet_config(node, ports, files["ca"])
+    nodes.write_kubelet_env(node)
     start(paths, state, "kubelet", nodes.kubelet_argv(bins["kubelet"], node, files["node_kubeconfig"]))
     log(f"kubelet started; waiting for Node {nodes.NODE_NAME} to register and report its runtime")
     wait_until(paths, "kubelet", lambda: http_status(f"http://127.0.0.1:{ports['kubelet_healthz']}/healthz") == 200)
@@ -738,6 +743,9 @@ def write_env(paths, state, files):
     if state.get("node"):
         values["REGCRED_NODE_NAME"] = nodes.NODE_NAME
         values["REGCRED_NODE_KUBECONFIG"] = files["node_kubeconfig"]
+        values["REGCRED_NODE_DIR"] = nodes.NodePaths(paths.base).base
+        values["REGCRED_KUBELET"] = state["binaries"]["kubelet"]
+        values["REGCRED_KUBELET_HEALTHZ"] = f"http://127.0.0.1:{ports['kubelet_healthz']}/healthz"
     lines = ["# Written by scripts/localenv up; source it to reach the local environment."]
     lines += [f"export {k}={shlex.quote(str(v))}" for k, v in values.items()]
     paths.env.write_text("\n".join(lines) + "\n")
@@ -924,6 +932,21 @@ def restart(name, paths=None):
     return proc.pid
 
 
+def restart_kubelet(paths=None):
+    """Stop the kubelet by its PID and start it again, reading its environment file anew, as
+    ``systemctl restart kubelet`` does on a node. Returns the new PID."""
+    paths = paths or Paths(STATE_DIR)
+    state = load_state(paths)
+    if not state or not state.get("node"):
+        raise RuntimeError("the local environment has no node: start it with 'scripts/localenv up --node'")
+    info = state["processes"]["kubelet"]
+    stop_pid(info["pid"], info["argv"])
+    node = nodes.NodePaths(paths.base)
+    proc = start(paths, state, "kubelet", nodes.kubelet_argv(info["argv"][0], node, state["files"]["node_kubeconfig"]))
+    log(f"restarted the kubelet (pid {proc.pid}) with {nodes.FLAGS_VARIABLE} from {node.kubelet_env}")
+    return proc.pid
+
+
 def main(argv):
     paths = Paths(STATE_DIR)
     command = argv[1] if len(argv) > 1 else "help"
@@ -936,6 +959,8 @@ def main(argv):
         down(paths)
     elif command == "env":
         print(paths.env)
+    elif command == "restart-kubelet":
+        restart_kubelet(paths)
     elif command == "status":
         return status(paths, with_node="--node" in argv[2:])
     else:

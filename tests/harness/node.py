@@ -14,7 +14,12 @@ from pathlib import Path
 
 import yaml
 
+import collection_path
 import oci
+
+collection_path.add_to_sys_path()
+# pylint: disable-next=wrong-import-position,wrong-import-order
+from ansible_collections.regcred.k8s.plugins.module_utils import kubelet_flags  # noqa: E402
 
 NODE_NAME = "regcred-node"
 # The sandbox image is built here from the test image's binary (which waits for a signal when
@@ -24,6 +29,9 @@ PAUSE_IMAGE = "pause.regcred.invalid/pause:v1"
 CRI_NAMESPACE = "k8s.io"
 CGROUP_MOUNT = Path("/sys/fs/cgroup")
 SYSTEM_TOOLS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr")
+# The kubelet's extra flags come from an environment file, as systemd passes them to a kubeadm
+# node's kubelet (/etc/default/kubelet), so that the kubelet_credential_provider role can wire it.
+FLAGS_VARIABLE = "KUBELET_EXTRA_ARGS"
 
 
 class NodePaths:
@@ -38,6 +46,7 @@ class NodePaths:
         self.cni = self.base / "cni"
         self.kubelet_root = self.base / "kubelet"
         self.kubelet_config = self.base / "kubelet.yaml"
+        self.kubelet_env = self.base / "kubelet.env"
         self.kubelet_certs = self.base / "kubelet-pki"
         self.pod_logs = self.base / "pod-logs"
         self.pause_archive = self.base / "pause.tar"
@@ -143,10 +152,18 @@ def write_kubelet_config(node, ports, ca):
     return node.kubelet_config
 
 
+def write_kubelet_env(node):
+    """The environment file with the kubelet's extra flags: none at first."""
+    node.kubelet_env.write_text(f'{FLAGS_VARIABLE}=""\n')
+    return node.kubelet_env
+
+
 def kubelet_argv(kubelet, node, kubeconfig):
-    return [kubelet, f"--config={node.kubelet_config}", f"--kubeconfig={kubeconfig}",
+    """The kubelet's command line: its fixed flags, then those of the environment file."""
+    extra = kubelet_flags.args_of(node.kubelet_env.read_text(), FLAGS_VARIABLE)
+    return [str(kubelet), f"--config={node.kubelet_config}", f"--kubeconfig={kubeconfig}",
             f"--root-dir={node.kubelet_root}", f"--cert-dir={node.kubelet_certs}",
-            f"--hostname-override={NODE_NAME}", "--v=2"]
+            f"--hostname-override={NODE_NAME}", "--v=2", *extra]
 
 
 def ctr(node, *args, check=True, timeout=60):
