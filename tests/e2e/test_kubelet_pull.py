@@ -64,19 +64,44 @@ def start_pod(admin, node, namespace, ref, name="hello"):
 def outcome(admin, namespace, name, since, timeout=OUTCOME_TIMEOUT):
     """Wait until the kubelet has pulled and run the one-shot pod to its end ("pulled", with the
     container's status) or given up pulling ("refused", with the waiting reason). Returns
-    (outcome, detail, seconds)."""
+    (outcome, detail, seconds).
+    A pull that failed while the kubelet could not yet read a pull Secret the pod names (its
+    FailedToRetrieveImagePullSecret event: the Secret was written a moment before and the kubelet's
+    Secret cache had not caught up) says nothing about the credentials: the kubelet retries after
+    its back-off, and the retry decides."""
     deadline = since + timeout
+    raced_at = None  # the kubelet's pull attempts when a failure was found to be that race
     while time.monotonic() < deadline:
         pod = admin.read_namespaced_pod(name, namespace)
         if pod.status.phase in ("Succeeded", "Failed"):
             return "pulled", pod.status.container_statuses[0], time.monotonic() - since
         for status in pod.status.container_statuses or []:
             waiting = status.state.waiting
-            if waiting and waiting.reason in PULL_FAILURES:
+            if not (waiting and waiting.reason in PULL_FAILURES):
+                continue
+            attempts = pull_attempts(admin, namespace, name)
+            if raced_at is None and secret_unread(admin, namespace, pod):
+                raced_at = attempts
+            elif raced_at is None or attempts > raced_at:
                 return "refused", waiting.reason, time.monotonic() - since
         time.sleep(0.2)
     raise AssertionError(f"pod {namespace}/{name} neither ran nor failed to pull in {timeout} s: "
                          f"{pod.status.phase}; events: {events(admin, namespace, name)}")
+
+
+def secret_unread(admin, namespace, pod):
+    """Whether the kubelet said it could not read a pull Secret that exists now: only then is a
+    failed pull a race with the Secret cache and not a refusal."""
+    unread = [m for r, m in events(admin, namespace, pod.metadata.name) if r == "FailedToRetrieveImagePullSecret"]
+    names = [ref.name for ref in pod.spec.image_pull_secrets or []]
+    existing = {s.metadata.name for s in admin.list_namespaced_secret(namespace).items}
+    return bool(unread) and bool(names) and all(n in existing for n in names)
+
+
+def pull_attempts(admin, namespace, name):
+    """How often the kubelet started pulling for the pod (its Pulling events, with their counts)."""
+    found = admin.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
+    return sum(e.count or 1 for e in found if e.reason == "Pulling")
 
 
 def events(admin, namespace, name):
