@@ -6,10 +6,10 @@ import base64
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
-from ansible_collections.regcred.k8s.plugins.module_utils.kube import (Kube, KubeError, basic_authorization,
-                                                                      check_username_password, connection)
 from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError
+from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, basic_authorization
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import check_username_password, connection
 from ansible_collections.regcred.k8s.plugins.module_utils.no_proxy import bypasses_proxy
 
 EXPLICIT = {"host": "https://127.0.0.1:6443", "api_key": "token-0123456789"}
@@ -129,5 +129,13 @@ def test_no_proxy_rules(url, no_proxy, bypass):
 
 
 def test_a_missing_username_is_named_before_any_request():
-    with pytest.raises(KubeError, match="username: is needed with password"):
+    with pytest.raises(KubeError, match="username: is needed with password") as caught:
         Kube(dict(EXPLICIT, password="pw-5151"), "test")
+    assert "pw-5151" not in str(caught.value)
+
+
+def test_a_kubeconfig_user_with_a_password_is_sent_as_basic():
+    config = {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+              "clusters": [{"name": "k", "cluster": {"server": "https://127.0.0.1:6443"}}],
+              "users": [{"name": "u", "user": {"username": "alice", "password": "kubeconfig-pw-5252"}}]}
+    assert connection({"kubeconfig": config}).authorization() == basic_authorization("alice", "kubeconfig-pw-5252")
