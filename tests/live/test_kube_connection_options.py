@@ -18,6 +18,7 @@ import pytest
 import trustme
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from testenv import whoami_of
 
 from ansible_collections.regcred.k8s.plugins.module_utils.k8s_auth_spec import AUTH_ARG_SPEC
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError, basic_authorization
@@ -37,13 +38,7 @@ def options(params=None, environ=None, monkeypatch=None):
 
 
 def whoami(params):
-    kube = Kube(params, AGENT)
-    try:
-        review = kube.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                              body={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
-    finally:
-        kube.close()
-    return review["status"]["userInfo"]["username"]
+    return whoami_of(Kube(params, AGENT))
 
 
 def restricted(env):
@@ -198,27 +193,35 @@ class Issuer(BaseHTTPRequestHandler):
     log_message = Recorder.log_message
 
 
-def _oidc_kubeconfig(path, apiserver, issuer, ca_pem):
-    path.write_text(yaml.safe_dump({
+@pytest.fixture(name="oidc")
+def oidc_fixture(serve, tmp_path):
+    """A kubeconfig file whose user has an expired OIDC ID token and refresh-1, its issuer (HTTPS)
+    and a recording stand-in for the apiserver: (kubeconfig path, issuer server, stand-in)."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    issuer_server, issuer = serve(Issuer, context)
+    stand_in, apiserver = serve(Recorder)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "oidc",
         "clusters": [{"name": "local", "cluster": {"server": apiserver}}],
         "contexts": [{"name": "oidc", "context": {"cluster": "local", "user": "oidc"}}],
         "users": [{"name": "oidc", "user": {"auth-provider": {"name": "oidc", "config": {
             "client-id": "regcred", "client-secret": "client-secret-7575", "id-token": EXPIRED_ID_TOKEN,
             "refresh-token": "refresh-1", "idp-issuer-url": issuer,
-            "idp-certificate-authority-data": base64.b64encode(ca_pem).decode()}}}}],
+            "idp-certificate-authority-data": base64.b64encode(ca.cert_pem.bytes()).decode()}}}}],
     }))
+    return kubeconfig, issuer_server, stand_in
+
+
+def provider_config(kubeconfig):
+    return yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]["auth-provider"]["config"]
 
 
 @pytest.mark.parametrize("persist", [True, False, None])
-def test_persist_config_writes_a_refreshed_oidc_token_back_only_when_true(serve, tmp_path, persist):
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    issuer_server, issuer = serve(Issuer, context)
-    apiserver_stand_in, apiserver = serve(Recorder)
-    kubeconfig = tmp_path / "kubeconfig"
-    _oidc_kubeconfig(kubeconfig, apiserver, issuer, ca.cert_pem.bytes())
+def test_persist_config_writes_a_refreshed_oidc_token_back_only_when_true(oidc, persist):
+    kubeconfig, issuer_server, stand_in = oidc
     before = kubeconfig.read_text()
     params = {"kubeconfig": str(kubeconfig)}
     if persist is not None:
@@ -229,21 +232,15 @@ def test_persist_config_writes_a_refreshed_oidc_token_back_only_when_true(serve,
     finally:
         kube.close()
     assert issuer_server.seen and "refresh_token=refresh-1" in issuer_server.seen[0]
-    assert apiserver_stand_in.seen[0]["authorization"] == "Bearer " + FRESH_ID_TOKEN
-    provider = yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]["auth-provider"]["config"]
+    assert stand_in.seen[0]["authorization"] == "Bearer " + FRESH_ID_TOKEN
     if persist:
+        provider = provider_config(kubeconfig)
         assert (provider["id-token"], provider["refresh-token"]) == (FRESH_ID_TOKEN, "refresh-2")
     else:
         assert kubeconfig.read_text() == before
 
 
-def test_persist_config_from_the_environment(serve, tmp_path, monkeypatch):
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    _, issuer = serve(Issuer, context)
-    _, apiserver = serve(Recorder)
-    kubeconfig = tmp_path / "kubeconfig"
-    _oidc_kubeconfig(kubeconfig, apiserver, issuer, ca.cert_pem.bytes())
+def test_persist_config_from_the_environment(oidc, monkeypatch):
+    kubeconfig = oidc[0]
     Kube(options({"kubeconfig": str(kubeconfig)}, {"K8S_AUTH_PERSIST_CONFIG": "True"}, monkeypatch), AGENT).close()
-    assert yaml.safe_load(kubeconfig.read_text())["users"][0]["user"]["auth-provider"]["config"]["refresh-token"] == "refresh-2"
+    assert provider_config(kubeconfig)["refresh-token"] == "refresh-2"
