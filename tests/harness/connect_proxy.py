@@ -33,7 +33,7 @@ def _headers(reader):
 def _tunnel(client, upstream):
     sockets = [client, upstream]
     while True:
-        ready, _, _ = select.select(sockets, [], [], IDLE_SECONDS)
+        ready = select.select(sockets, [], [], IDLE_SECONDS)[0]
         if not ready:
             return
         for source in ready:
@@ -54,7 +54,7 @@ def _serve(client, log, expected):
         headers = dict((name.strip().lower(), value.strip()) for name, value in headers.items())
         with open(log, "a", encoding="utf-8") as out:
             out.write(json.dumps({"method": method, "target": target, "headers": headers}) + "\n")
-        host, _, port = target.rpartition(":")
+        host, port = target.rsplit(":", 1) if ":" in target else (target, "0")
         if method != "CONNECT" or host.strip("[]") not in ("127.0.0.1", "localhost", "::1"):
             client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             return
@@ -74,9 +74,9 @@ def main(log, credentials=None):
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     print(listener.getsockname()[1], flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
     while True:
-        client, _ = listener.accept()
+        client = listener.accept()[0]
         client.settimeout(IDLE_SECONDS)
         threading.Thread(target=_serve, args=(client, log, expected), daemon=True).start()
 
