@@ -219,8 +219,13 @@ def _kubeconfig_connection(kubeconfig, context, persist):
 
 
 def basic_authorization(username, password):
-    """The Authorization value for HTTP basic authentication (what urllib3's make_headers sends)."""
-    return "Basic " + base64.b64encode(("%s:%s" % (username, password)).encode("latin-1", "replace")).decode()
+    """The Authorization value for HTTP basic authentication, Latin-1 encoded as urllib3's
+    make_headers (and so the kubernetes client) encodes it; InputError for other text."""
+    try:
+        credentials = ("%s:%s" % (username, password)).encode("latin-1")
+    except UnicodeEncodeError:
+        raise InputError("password", "username and password must be Latin-1 text for HTTP basic authentication")
+    return "Basic " + base64.b64encode(credentials).decode()
 
 
 def check_username_password(params):

@@ -86,6 +86,9 @@ def test_username_and_password_come_together(params, missing):
 
 def test_username_and_password_are_sent_as_basic_only_without_a_token():
     assert basic_authorization("alice", "pä:ss") == "Basic " + base64.b64encode("alice:pä:ss".encode("latin-1")).decode()
+    with pytest.raises(InputError, match="^password: username and password must be Latin-1 text") as caught:
+        basic_authorization("alice", "pass-€-5353")
+    assert "5353" not in str(caught.value)
     alone = connection({"host": "https://127.0.0.1:6443", "username": "alice", "password": "pw"})
     assert alone.authorization() == basic_authorization("alice", "pw")
     with_token = connection(dict(EXPLICIT, username="alice", password="pw"))
