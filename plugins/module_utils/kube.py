@@ -30,6 +30,7 @@ from urllib.parse import quote, urlencode
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import check_timeout
 from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError
+from ansible_collections.regcred.k8s.plugins.module_utils.no_proxy import bypasses_proxy
 
 try:
     import urllib3
@@ -74,22 +75,32 @@ def fail_if_missing(module):
 
 class Connection:
     """Where the apiserver is and how to authenticate. ``*_data`` hold PEM bytes from a
-    kubeconfig; ``token`` is a function, so a credential plugin's token can be refreshed."""
+    kubeconfig; ``authorization`` is a function returning the Authorization header's value (or
+    None), so a credential plugin's token can be refreshed. ``proxy_headers`` go to the proxy only."""
 
     def __init__(self):
         self.host = None
         self.ca_file = self.ca_data = self.cert_file = self.cert_data = self.key_file = self.key_data = None
         self.verify = True
         self.tls_server_name = None
-        self.proxy = None
-        self.token = _static(None)
+        self.proxy = self.no_proxy = None
+        self.proxy_headers = {}
+        self.authorization = _static(None)
         self.timeout = DEFAULT_REQUEST_TIMEOUT
+
+    def proxied(self):
+        """Whether requests go through ``proxy`` (set, and ``no_proxy`` does not exempt the host)."""
+        return bool(self.proxy) and not bypasses_proxy(self.host, self.no_proxy)
 
 
 def _static(value):
-    def token():
+    def authorization():
         return value
-    return token
+    return authorization
+
+
+def _bearer(token):
+    return _static("Bearer " + token)
 
 
 def _read(path):
@@ -149,22 +160,26 @@ def _from_kubeconfig(config, context, base_dir):
     conn.cert_file, conn.cert_data = path(user.get("client-certificate")), data(user.get("client-certificate-data"))
     conn.key_file, conn.key_data = path(user.get("client-key")), data(user.get("client-key-data"))
     if user.get("token"):
-        conn.token = _static(_text(user["token"]))
+        conn.authorization = _bearer(_text(user["token"]))
     elif user.get("tokenFile"):
-        conn.token = _static(_read(path(user["tokenFile"])))
+        conn.authorization = _bearer(_read(path(user["tokenFile"])))
     return conn
 
 
-def _from_kubernetes_package(kubeconfig, context):
-    """The kubernetes package's loader, for credential plugins; its token hook refreshes them."""
+def _from_kubernetes_package(kubeconfig, context, persist):
+    """The kubernetes package's loader, for credential plugins; its token hook refreshes them.
+    With ``persist`` (persist_config), an ``auth-provider`` token it refreshes is written back to
+    the kubeconfig file, as kubernetes.core does; otherwise the file is never written."""
     from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
     from kubernetes import config as k8s_config  # pylint: disable=import-outside-toplevel
     cfg = k8s_client.Configuration()
     try:
         if isinstance(kubeconfig, dict):
-            k8s_config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=cfg)
+            k8s_config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=cfg,
+                                                  persist_config=persist)
         else:
-            k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+            k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg,
+                                        persist_config=persist)
     except k8s_config.ConfigException as exc:
         raise InputError("kubeconfig", str(exc), prefixed=False)
     conn = Connection()
@@ -172,11 +187,11 @@ def _from_kubernetes_package(kubeconfig, context):
     conn.cert_file, conn.key_file = cfg.cert_file, cfg.key_file
     conn.tls_server_name, conn.proxy = getattr(cfg, "tls_server_name", None), cfg.proxy
 
-    def token():
-        # auth_settings() runs the loader's refresh hook, which renews an expired plugin token.
-        value = cfg.auth_settings().get("BearerToken", {}).get("value")
-        return value[len("Bearer "):] if value and value.startswith("Bearer ") else value
-    conn.token = token
+    def authorization():
+        # auth_settings() runs the loader's refresh hook, which renews an expired plugin token. The
+        # value carries its scheme: "Bearer", or "Basic" for a kubeconfig user with a password.
+        return cfg.auth_settings().get("BearerToken", {}).get("value") or None
+    conn.authorization = authorization
     return conn
 
 
@@ -185,37 +200,61 @@ def _in_cluster():
     conn = Connection()
     conn.host = "https://%s:%s" % ("[%s]" % host if ":" in host else host, port)
     conn.ca_file = os.path.join(IN_CLUSTER_DIR, "ca.crt")
-    conn.token = _static(_read(os.path.join(IN_CLUSTER_DIR, "token")))
+    conn.authorization = _bearer(_read(os.path.join(IN_CLUSTER_DIR, "token")))
     return conn
 
 
-def _kubeconfig_connection(kubeconfig, context):
+def _kubeconfig_connection(kubeconfig, context, persist):
     if isinstance(kubeconfig, dict):
-        return _from_kubeconfig(kubeconfig, context, os.getcwd()) or _from_kubernetes_package(kubeconfig, context)
+        return _from_kubeconfig(kubeconfig, context, os.getcwd()) or _from_kubernetes_package(kubeconfig, context, persist)
     path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
     if os.pathsep in path:  # several files to merge: the kubernetes package's loader does that
-        return _from_kubernetes_package(path, context)
+        return _from_kubernetes_package(path, context, persist)
     path = os.path.expanduser(path)
     with open(path, "rb") as handle:
         config = yaml.safe_load(handle) or {}
     if not isinstance(config, dict):
         raise InputError("kubeconfig", "%s is not a kubeconfig" % path, prefixed=False)
-    return _from_kubeconfig(config, context, os.path.dirname(path)) or _from_kubernetes_package(path, context)
+    return _from_kubeconfig(config, context, os.path.dirname(path)) or _from_kubernetes_package(path, context, persist)
+
+
+def basic_authorization(username, password):
+    """The Authorization value for HTTP basic authentication, Latin-1 encoded as urllib3's
+    make_headers (and so the kubernetes client) encodes it; InputError for other text."""
+    try:
+        credentials = ("%s:%s" % (username, password)).encode("latin-1")
+    except UnicodeEncodeError:
+        raise InputError("password", "username and password must be Latin-1 text for HTTP basic authentication")
+    return "Basic " + base64.b64encode(credentials).decode()
+
+
+def check_username_password(params):
+    """username and password come together; InputError naming the one that is missing."""
+    for given, missing in (("username", "password"), ("password", "username")):
+        if params.get(given) and not params.get(missing):
+            raise InputError(missing, "is needed with %s" % given)
 
 
 def connection(params):
-    """The Connection for the module options; explicit options override the kubeconfig's."""
+    """The Connection for the module options; explicit options override the kubeconfig's.
+
+    As in kubernetes.core, host with api_key, client_cert or username and password is used without
+    reading a kubeconfig. username and password are sent (HTTP basic authentication) only when no
+    token is: kubernetes.core sets them on the kubernetes client, which never sends them."""
     kubeconfig, context = params.get("kubeconfig"), params.get("context")
-    if params.get("host") and (params.get("api_key") or params.get("client_cert")):
+    check_username_password(params)
+    if params.get("host") and (params.get("api_key") or params.get("client_cert") or params.get("password")):
         conn = Connection()
     elif isinstance(kubeconfig, dict) or kubeconfig or context or not os.environ.get("KUBERNETES_SERVICE_HOST"):
-        conn = _kubeconfig_connection(kubeconfig, context)
+        conn = _kubeconfig_connection(kubeconfig, context, bool(params.get("persist_config")))
     else:
         conn = _in_cluster()
     if params.get("host"):
         conn.host = params["host"]
     if params.get("api_key"):
-        conn.token = _static(params["api_key"])
+        conn.authorization = _bearer(params["api_key"])
+    elif params.get("password"):
+        conn.authorization = _or_basic(conn.authorization, params["username"], params["password"])
     if params.get("ca_cert"):
         conn.ca_file, conn.ca_data = params["ca_cert"], None
     if params.get("client_cert"):
@@ -224,6 +263,10 @@ def connection(params):
         conn.key_file, conn.key_data = params["client_key"], None
     if params.get("proxy"):
         conn.proxy = params["proxy"]
+    if params.get("no_proxy"):
+        conn.no_proxy = params["no_proxy"]
+    if params.get("proxy_headers"):
+        conn.proxy_headers = urllib3.util.make_headers(**params["proxy_headers"])
     if params.get("validate_certs") is not None:
         conn.verify = params["validate_certs"]
     if not conn.host or not isinstance(conn.host, str):
@@ -237,6 +280,15 @@ def connection(params):
         raise InputError("impersonate_groups", "needs impersonate_user")
     conn.timeout = request_timeout(params)
     return conn
+
+
+def _or_basic(authorization, username, password):
+    """``authorization``, or basic authentication with ``username`` and ``password`` when it gives none."""
+    basic = basic_authorization(username, password)
+
+    def either():
+        return authorization() or basic
+    return either
 
 
 def request_timeout(params):
@@ -285,8 +337,8 @@ def _pool(conn, pool_size):
                    assert_hostname=conn.tls_server_name if conn.verify else False)
     if conn.tls_server_name:
         options["server_hostname"] = conn.tls_server_name
-    if conn.proxy:
-        return urllib3.ProxyManager(conn.proxy, **options)
+    if conn.proxied():
+        return urllib3.ProxyManager(conn.proxy, proxy_headers=conn.proxy_headers or None, **options)
     return urllib3.PoolManager(**options)
 
 
@@ -363,9 +415,9 @@ class Kube:
     def _headers(self, accept):
         headers = urllib3.HTTPHeaderDict(self.headers)
         headers["Accept"] = accept
-        token = self.conn.token()
-        if token:
-            headers["Authorization"] = "Bearer " + token
+        authorization = self.conn.authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         return headers
 
     def _url(self, path, query):
@@ -409,7 +461,7 @@ def _check_status(response, data):
         message = _api_message(response.status, response.reason, data)
         if response.status == 401:
             message += ("; the apiserver did not accept the identity given by api_key, client_cert and "
-                        "client_key, or kubeconfig")
+                        "client_key, username and password, or kubeconfig")
         raise KubeError(message, response.status, response.reason)
 
 

@@ -273,6 +273,16 @@ def wait_for_default(admin, namespace, timeout=30):
     raise AssertionError(f"no default ServiceAccount in {namespace} after {timeout} s")
 
 
+def whoami_of(kube):
+    """The user name the apiserver sees for a module_utils.kube.Kube client, which it closes."""
+    try:
+        review = kube.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                              body={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    finally:
+        kube.close()
+    return review["status"]["userInfo"]["username"]
+
+
 @pytest.fixture(name="admin")
 def admin_fixture(env):
     """CoreV1Api as the admin identity."""

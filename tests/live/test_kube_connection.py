@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from testenv import whoami_of
 
 from ansible_collections.regcred.k8s.plugins.module_utils import kube as kube_utils
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, KubeError
@@ -20,14 +21,7 @@ NO_PARAMS = {}
 
 
 def whoami(params):
-    """The user name the apiserver sees for these connection options."""
-    kube = Kube(params, AGENT)
-    try:
-        review = kube.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                              body={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
-    finally:
-        kube.close()
-    return review["status"]["userInfo"]["username"]
+    return whoami_of(Kube(params, AGENT))
 
 
 def b64(path):

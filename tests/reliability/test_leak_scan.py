@@ -67,6 +67,11 @@ def scenarios(env, namespace):
            "client_secret": env["REGCRED_AZURE_CLIENT_SECRET"], "authority_host": env["REGCRED_AZURE_AUTHORITY"]}
     with_token, with_key, connection_secrets = inline_kubeconfigs(env)
     plain |= connection_secrets
+    # The connection's own secrets: a password the apiserver ignores (the task fails as anonymous),
+    # and proxy credentials for a proxy that is not there (the task fails to connect).
+    kube_password, proxy_password = "kube-" + secrets.token_urlsafe(16), "proxy-" + secrets.token_urlsafe(16)
+    plain |= {kube_password, proxy_password, f"alice:{kube_password}", f"proxy-user:{proxy_password}"}
+    apiserver = {"host": env["REGCRED_KUBE_HOST"], "ca_cert": env["REGCRED_KUBE_CA"]}
     module = "regcred.k8s.registry_pull_secret"
     cases = {
         "basic-verified": (module, {"name": "leak-basic", "namespace": namespace, "registries": basic, "verify": True,
@@ -102,6 +107,12 @@ def scenarios(env, namespace):
             "namespace": namespace, "secrets": ["leak-inline"], "kubeconfig": with_key}),
         "inline-kubeconfig-failure": (module, {"name": "leak-inline", "namespace": "leak-no-such-namespace",
                                                "kubeconfig": with_token, "registries": [basic[0]]}),
+        "failure-kube-basic-auth": (module, dict(apiserver, name="leak-basic-auth", namespace=namespace,
+                                                 username="alice", password=kube_password, registries=[basic[0]])),
+        "failure-kube-proxy-headers": (module, dict(
+            apiserver, name="leak-proxy", namespace=namespace, api_key=env["REGCRED_ADMIN_TOKEN"], registries=[basic[0]],
+            proxy="http://127.0.0.1:9", request_timeout=5,
+            proxy_headers={"proxy_basic_auth": f"proxy-user:{proxy_password}", "basic_auth": f"alice:{kube_password}"})),
         "credentials-to-auth-file": ("regcred.k8s.registry_credentials", {
             "return_secrets": False, "dest": "DEST", "registries": basic + [
                 {"provider": "dockerhub", "username": "ci-bot", "password": hub_password}]}),

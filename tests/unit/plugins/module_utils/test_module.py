@@ -12,7 +12,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import RUN_A
 from ansible_collections.regcred.k8s.plugins.module_utils.redaction import MASK
 from ansible_collections.regcred.k8s.plugins.module_utils.registries_spec import REGISTRY_TLS_ARG_SPEC
 
-OWN = {"name": dict(type="str", required=True), "password": dict(type="str", no_log=True)}
+OWN = {"name": dict(type="str", required=True), "secret": dict(type="str", no_log=True)}
 
 
 def test_merged_spec_adds_only_the_shared_sets_asked_for():
@@ -73,8 +73,8 @@ def test_a_regcred_error_fails_the_task_with_its_message_only(capsys):
 
 def test_a_regcred_error_traceback_is_scrubbed_too(capsys, tracebacks):
     def execute(kube, checked):
-        raise KubeError('refused %s for {"password": "from-a-file"}' % kube_args["password"])
-    kube_args = {"name": "x", "password": "hunter2-task-password"}
+        raise KubeError('refused %s for {"password": "from-a-file"}' % kube_args["secret"])
+    kube_args = {"name": "x", "secret": "hunter2-task-password"}
     code, out = run_module(capsys, kube_args, lambda params: None, execute, kube=False)
     assert "KubeError" in out["exception"]
     assert "hunter2-task-password" not in json.dumps(out) and "from-a-file" not in out["exception"]
@@ -115,8 +115,8 @@ def tracebacks_fixture(monkeypatch):
 
 def test_a_bug_is_reported_with_a_scrubbed_traceback(capsys, tracebacks):
     def execute(kube, checked):
-        leaky(kube_args["password"])
-    kube_args = {"name": "x", "password": "hunter2-task-password"}
+        leaky(kube_args["secret"])
+    kube_args = {"name": "x", "secret": "hunter2-task-password"}
     code, out = run_module(capsys, kube_args, lambda params: "checked", execute, kube=False)
     assert code == 1 and out["msg"].startswith("unexpected error, please report it with the traceback")
     assert "KeyError" in out["msg"] and "in leaky" in out["exception"]
