@@ -242,6 +242,30 @@ def run_task(env, module, args, tmp_path, no_log=False, **options):
     return _run_play(env, lambda result_file: [task, _save_task("{{ out | to_json }}", result_file)], tmp_path, **options)
 
 
+def task_output(stdout, name):
+    """The part of ansible-playbook's ``stdout`` that the task called ``name`` printed: from its
+    ``TASK [name]`` header to the next header or the recap."""
+    header = f"\nTASK [{name}] "
+    if header not in stdout:
+        raise AssertionError(f"no output of task {name!r}:\n{stdout[-3000:]}")
+    part = stdout.split(header, 1)[1]
+    return re.split(r"^(?:TASK \[|PLAY RECAP )", part, maxsplit=1, flags=re.M)[0]
+
+
+def run_tasks(env, tasks, tmp_path, **options):
+    """Run independent tasks in one play, so that one ansible-playbook start serves them all.
+    ``tasks`` maps a task name to ``(module, args)``; every task runs, failed or not. Returns a
+    TaskRun per name, as run_task does, whose stdout is that task's part of the output (stderr is
+    the whole run's). ``options`` as for run_task."""
+    names = list(tasks)
+    play = [{"name": name, tasks[name][0]: tasks[name][1], "register": f"out_{i}", "ignore_errors": True}
+            for i, name in enumerate(names)]
+    import json  # pylint: disable=import-outside-toplevel
+    collected = "{{ {%s} | to_json }}" % ", ".join(f"{json.dumps(name)}: out_{i}" for i, name in enumerate(names))
+    run = _run_play(env, lambda result_file: play + [_save_task(collected, result_file)], tmp_path, **options)
+    return {name: TaskRun(run.result[name], task_output(run.stdout, name), run.stderr, run.returncode) for name in names}
+
+
 def run_role(env, role, role_vars, tmp_path, **options):
     """Include ``role`` with ``role_vars`` on localhost. The result is that of the task that failed,
     with its name in ``failed_task``, or ``{"failed": false}`` when the role ran through. ignore_errors
