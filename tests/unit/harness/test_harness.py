@@ -116,3 +116,8 @@ def test_task_output_is_the_part_of_one_task():
 def test_task_output_of_a_task_that_printed_nothing_is_an_error():
     with pytest.raises(AssertionError, match="bad-b"):
         task_output(PLAY_OUTPUT, "bad-b")
+
+
+def test_task_output_until_another_task_takes_the_tasks_in_between():
+    part = task_output(PLAY_OUTPUT, "bad-a", until="save the result")
+    assert '"name: a"' in part and '"name: b"' in part and "changed: [localhost]" not in part
