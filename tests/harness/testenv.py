@@ -85,6 +85,15 @@ class AuditLog:
     def __init__(self, env):
         self.path = Path(env["REGCRED_AUDIT_LOG"])
         self.offset = self.path.stat().st_size
+        self.received = None
+
+    def window(self, began, ended):
+        """The same log, but only the requests the apiserver received from ``began`` until ``ended``
+        (UTC times as the log writes them, RECEIVED below): what one of several tasks in a run did."""
+        import copy  # pylint: disable=import-outside-toplevel
+        part = copy.copy(self)
+        part.received = (began, ended)
+        return part
 
     def events(self, user_agent=MODULE_USER_AGENT, namespace=None):
         import json  # pylint: disable=import-outside-toplevel
@@ -92,6 +101,8 @@ class AuditLog:
             handle.seek(self.offset)
             lines = handle.read().decode().splitlines()
         found = [json.loads(line) for line in lines if line.strip()]
+        if self.received:
+            found = [e for e in found if self.received[0] <= e["requestReceivedTimestamp"] < self.received[1]]
         return [e for e in found if e.get("userAgent", "").startswith(user_agent)
                 and (namespace is None or (e.get("objectRef") or {}).get("namespace") == namespace)]
 
@@ -157,10 +168,12 @@ def env_fixture():
 
 class TaskRun:
     """One module run through ansible-playbook: ``result`` is the task's result dict;
-    ``stdout``/``stderr`` are everything Ansible printed (for leak checks)."""
+    ``stdout``/``stderr`` are everything Ansible printed (for leak checks). For one of several
+    tasks of a play, ``stdout`` is the task's part and ``play_stdout`` all of it."""
 
-    def __init__(self, result, stdout, stderr, returncode):
+    def __init__(self, result, stdout, stderr, returncode, play_stdout=None):
         self.result, self.stdout, self.stderr, self.returncode = result, stdout, stderr, returncode
+        self.play_stdout = stdout if play_stdout is None else play_stdout
 
     @property
     def failed(self):
@@ -215,7 +228,7 @@ def _run_play(env, tasks, tmp_path, check=False, diff=False, verbosity=0, extra_
              "vars": {"ansible_python_interpreter": sys.executable},
              "tasks": tasks(result_file)}]
     playbook = Path(tmp_path) / "play.yml"
-    playbook.write_text(yaml.safe_dump(play))
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False))
     options = (["--check"] if check else []) + (["--diff"] if diff else []) + (["-" + "v" * verbosity] if verbosity else [])
     proc = subprocess.run(playbook_command(playbook, options), capture_output=True, text=True, timeout=600,
                           check=False, env=ansible_env(env, kubeconfig, extra_env))
@@ -242,16 +255,81 @@ def run_task(env, module, args, tmp_path, no_log=False, **options):
     return _run_play(env, lambda result_file: [task, _save_task("{{ out | to_json }}", result_file)], tmp_path, **options)
 
 
+def task_output(stdout, name, until=None):
+    """The part of ansible-playbook's ``stdout`` that the task called ``name`` printed: from its
+    ``TASK [name]`` header to the next header or the recap; with ``until``, to the header of the
+    task called so (the tasks in between included)."""
+    header = f"\nTASK [{name}] "
+    if header not in stdout:
+        raise AssertionError(f"no output of task {name!r}:\n{stdout[-3000:]}")
+    part = stdout.split(header, 1)[1]
+    end = re.escape(f"TASK [{until}] ") if until else r"TASK \["
+    return re.split(f"^(?:{end}|PLAY RECAP )", part, maxsplit=1, flags=re.M)[0]
+
+
+def _collected(values):
+    """The content template of a JSON object: ``values`` are its keys with the Jinja expressions of their values."""
+    import json  # pylint: disable=import-outside-toplevel
+    return "{{ {%s} | to_json }}" % ", ".join(f"{json.dumps(name)}: {expression}" for name, expression in values)
+
+
+def run_tasks(env, tasks, tmp_path, **options):
+    """Run independent tasks in one play, so that one ansible-playbook start serves them all.
+    ``tasks`` maps a task name to ``(module, args)`` or ``(module, args, task keywords)``, such as
+    ``{"no_log": True}``; the tasks run in that order, each whether the ones before failed or not.
+    Returns a TaskRun per name, as run_task does, whose stdout is that task's part of the output
+    (stderr is the whole run's). ``options`` as for run_task."""
+    names = list(tasks)
+    # A failed task's error shows the two lines of the playbook above the task: each task begins
+    # with its module and ends with keywords, so that those lines never show another task's arguments.
+    play = [{tasks[name][0]: tasks[name][1], "name": name, **(tasks[name][2] if len(tasks[name]) > 2 else {}),
+             "register": f"out_{i}", "ignore_errors": True} for i, name in enumerate(names)]
+    collected = _collected((name, f"out_{i}") for i, name in enumerate(names))
+    run = _run_play(env, lambda result_file: play + [_save_task(collected, result_file)], tmp_path, **options)
+    return {name: TaskRun(run.result[name], task_output(run.stdout, name), run.stderr, run.returncode, run.stdout)
+            for name in names}
+
+
+ROLE_FAILURE = "ansible_failed_result | combine({'failed_task': ansible_failed_task.name})"
+
+
+def _role_block(role, role_vars, passed, failed):
+    """Include ``role`` with ``role_vars``, then the task ``passed``, or ``failed`` after a task of
+    the role failed: ignore_errors does not reach into an included role, a rescue does."""
+    include = {"name": "role under test", "ansible.builtin.include_role": {"name": role}, "vars": role_vars}
+    return {"block": [include, passed], "rescue": [failed]}
+
+
 def run_role(env, role, role_vars, tmp_path, **options):
     """Include ``role`` with ``role_vars`` on localhost. The result is that of the task that failed,
-    with its name in ``failed_task``, or ``{"failed": false}`` when the role ran through. ignore_errors
-    does not reach into an included role, so a rescue keeps the failure."""
-    def tasks(result_file):
-        include = {"name": "role under test", "ansible.builtin.include_role": {"name": role}, "vars": role_vars}
-        failure = "{{ ansible_failed_result | combine({'failed_task': ansible_failed_task.name}) | to_json }}"
-        return [{"block": [include, _save_task('{"failed": false}', result_file)],
-                 "rescue": [_save_task(failure, result_file)]}]
-    return _run_play(env, tasks, tmp_path, **options)
+    with its name in ``failed_task``, or ``{"failed": false}`` when the role ran through."""
+    return _run_play(env, lambda result_file: [_role_block(role, role_vars, _save_task('{"failed": false}', result_file),
+                                                           _save_task("{{ %s | to_json }}" % ROLE_FAILURE, result_file))],
+                     tmp_path, **options)
+
+
+# The time now as the audit log writes requestReceivedTimestamp (RFC 3339, microseconds, UTC).
+RECEIVED = "{{ now(utc=True, fmt='%Y-%m-%dT%H:%M:%S.%fZ') }}"
+
+
+def run_roles(env, roles, tmp_path, **options):
+    """Run independent role inclusions in one play, one after the other. ``roles`` maps a name to
+    ``(role, role_vars)``. Returns per name ``(TaskRun, (began, ended))``: the result as run_role
+    has it, the output from the name's marker task to the next one, and the times between which
+    the role ran, for AuditLog.window."""
+    names = list(roles)
+    play = []
+    for i, name in enumerate(names):
+        play += [{"name": name, "ansible.builtin.set_fact": {f"began_{i}": RECEIVED}},
+                 _role_block(roles[name][0], roles[name][1], {"ansible.builtin.set_fact": {f"out_{i}": {"failed": False}}},
+                             {"ansible.builtin.set_fact": {f"out_{i}": "{{ %s }}" % ROLE_FAILURE}})]
+    play.append({"name": "ended", "ansible.builtin.set_fact": {"ended": RECEIVED}})
+    collected = _collected((name, f"[out_{i}, began_{i}, {f'began_{i + 1}' if i + 1 < len(names) else 'ended'}]")
+                           for i, name in enumerate(names))
+    run = _run_play(env, lambda result_file: play + [_save_task(collected, result_file)], tmp_path, **options)
+    ends = names[1:] + ["ended"]
+    return {name: (TaskRun(run.result[name][0], task_output(run.stdout, name, until), run.stderr, run.returncode, run.stdout),
+                   tuple(run.result[name][1:])) for name, until in zip(names, ends)}
 
 
 def secret_forms(value):

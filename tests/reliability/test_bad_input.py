@@ -5,6 +5,7 @@ the auth file already at ``dest`` byte for byte as it was."""
 
 import base64
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -311,19 +312,69 @@ def assert_refused(run, text, secrets, audit, namespace=None):
     assert audit.writes(user_agent="kubectl", namespace=namespace) == 0
 
 
+class ModuleBatch:
+    """The cases of CASES, one play per module: each case runs as its own task, in its own
+    namespace and with its own auth file at ``dest``, so that every check stays that case's alone.
+    A module's play runs when the first of its cases is asked for."""
+
+    def __init__(self, env, admin, tmp_path_factory):
+        self.env, self.admin, self.tmp_path_factory = env, admin, tmp_path_factory
+        self.cases, self.audits, self.namespaces = {}, {}, []
+
+    def case(self, name):
+        self.audit(CASES[name][0])
+        return self.cases[name]
+
+    def audit(self, module):
+        """The audit log read from just before the module's play."""
+        if module not in self.audits:
+            self._run(module)
+        return self.audits[module]
+
+    def _run(self, module):
+        prepared, tasks = {}, {}
+        for name in sorted(n for n, case in CASES.items() if case[0] == module):
+            namespace = "bad-" + uuid.uuid4().hex[:8]
+            self.admin.create_namespace({"metadata": {"name": namespace}})
+            self.namespaces.append(namespace)
+            tmp_path = self.tmp_path_factory.mktemp(name)
+            home = tmp_path / "home"
+            home.mkdir()
+            (home / "config.json").write_bytes(CASES[name][3] if len(CASES[name]) > 3 else KEPT)
+            args = resolve(arguments(module, CASES[name][1]), places(self.env, tmp_path, namespace))
+            prepared[name] = {"namespace": namespace, "home": home, "before": snapshot(home),
+                              "secrets": secret_values(args) | {KEPT_LOGIN}}
+            tasks[name] = (module, args)
+        audit = self.audits[module] = testenv.AuditLog(self.env)
+        runs = testenv.run_tasks(self.env, tasks, self.tmp_path_factory.mktemp(module.rsplit(".", 1)[1]))
+        for name, run in runs.items():
+            self.cases[name] = dict(prepared[name], run=run, audit=audit)
+
+    def remove(self):
+        for namespace in self.namespaces:
+            self.admin.delete_namespace(namespace)
+
+
+@pytest.fixture(scope="module", name="batch")
+def batch_fixture(env, tmp_path_factory):
+    batch = ModuleBatch(env, testenv.core_v1(env["KUBECONFIG"]), tmp_path_factory)
+    yield batch
+    batch.remove()
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_names_the_field_and_writes_nothing(env, make_namespace, tmp_path, case):
-    module, over, field = CASES[case][:3]
-    namespace = make_namespace("bad")
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "config.json").write_bytes(CASES[case][3] if len(CASES[case]) > 3 else KEPT)
-    before = snapshot(home)
-    args = resolve(arguments(module, over), places(env, tmp_path, namespace))
-    audit = testenv.AuditLog(env)
-    run = testenv.run_task(env, module, args, tmp_path)
-    assert_refused(run, field, secret_values(args) | {KEPT_LOGIN}, audit, namespace)
-    assert snapshot(home) == before
+def test_bad_input_names_the_field_and_writes_nothing(batch, case):
+    ran = batch.case(case)
+    assert_refused(ran["run"], CASES[case][2], ran["secrets"], ran["audit"], ran["namespace"])
+    assert snapshot(ran["home"]) == ran["before"]
+
+
+@pytest.mark.parametrize("module", sorted(set(case[0] for case in CASES.values())))
+def test_bad_input_writes_nothing_anywhere(batch, module):
+    """The play of a module's bad cases made no write at all, in no namespace and cluster-wide."""
+    audit = batch.audit(module)
+    assert audit.writes() == 0, audit.verbs()
+    assert audit.writes(user_agent="kubectl") == 0, audit.verbs(user_agent="kubectl")
 
 
 def role_base(env, role):
@@ -428,33 +479,75 @@ def remove_rendered(env, tmp_path):
         testenv.kubectl(env, "delete", "--ignore-not-found", "-f", str(tmp_path / "manifests.yml"))
 
 
-def role_run(env, tmp_path, namespace, role, over):
+def role_variables(env, tmp_path, namespace, role, over):
     found = dict(places(env, tmp_path, namespace), MANIFESTS=lambda: str(tmp_path / "manifests.yml"))
-    role_vars = resolve(dict(role_base(env, role), **over), found)
-    return role_vars, testenv.run_role(env, "regcred.k8s." + role, role_vars, tmp_path)
+    return resolve(dict(role_base(env, role), **over), found)
+
+
+ROLES_UNDER_TEST = sorted(set(case[0] for case in ROLE_CASES.values()))
+
+
+class RoleBatch:
+    """The cases of ROLE_CASES and, as their control, each role with its base variables, as one play:
+    each role included in its own namespace in turn, and the audit log read for the time each ran.
+    Roles may select namespaces by label and write cluster-wide objects, so every write counts, not
+    only those in the case's namespace."""
+
+    def __init__(self, env, admin, tmp_path):
+        self.env, self.admin, self.tmp_path = env, admin, tmp_path
+        self.cases, self.namespaces, self.audit = {}, [], None
+
+    def case(self, name):
+        if not self.cases:
+            self._run()
+        return self.cases[name]
+
+    def _run(self):
+        wanted = {name: ROLE_CASES[name][:2] for name in sorted(ROLE_CASES)}
+        wanted.update({"base " + role: (role, {}) for role in ROLES_UNDER_TEST})
+        roles = {}
+        for name, (role, over) in wanted.items():
+            namespace = "badrole-" + uuid.uuid4().hex[:8]
+            self.admin.create_namespace({"metadata": {"name": namespace}})
+            self.namespaces.append(namespace)
+            role_vars = role_variables(self.env, testenv.workdir(self.tmp_path, name), namespace, role, over)
+            roles[name] = ("regcred.k8s." + role, role_vars)
+            self.cases[name] = {"secrets": role_secrets(role, role_vars)}
+        self.audit = testenv.AuditLog(self.env)
+        for name, (run, received) in testenv.run_roles(self.env, roles, self.tmp_path).items():
+            self.cases[name].update(run=run, audit=self.audit.window(*received))
+
+    def remove(self):
+        for name in self.cases:
+            remove_rendered(self.env, testenv.workdir(self.tmp_path, name))
+        for namespace in self.namespaces:
+            self.admin.delete_namespace(namespace)
+
+
+@pytest.fixture(scope="module", name="role_batch")
+def role_batch_fixture(env, tmp_path_factory):
+    batch = RoleBatch(env, testenv.core_v1(env["KUBECONFIG"]), tmp_path_factory.mktemp("roles"))
+    yield batch
+    batch.remove()
 
 
 @pytest.mark.parametrize("case", sorted(ROLE_CASES))
-def test_bad_role_variable_names_it_and_writes_nothing(env, make_namespace, tmp_path, case):
-    role, over, variable = ROLE_CASES[case]
-    namespace = make_namespace("badrole")
-    audit = testenv.AuditLog(env)
-    try:
-        role_vars, run = role_run(env, tmp_path, namespace, role, over)
-        # Roles may select namespaces by label and write cluster-wide objects: count every write.
-        assert_refused(run, variable, role_secrets(role, role_vars), audit)
-    finally:
-        remove_rendered(env, tmp_path)
+def test_bad_role_variable_names_it_and_writes_nothing(role_batch, case):
+    ran = role_batch.case(case)
+    assert_refused(ran["run"], ROLE_CASES[case][2], ran["secrets"], ran["audit"])
 
 
-@pytest.mark.parametrize("role", sorted(set(case[0] for case in ROLE_CASES.values())))
-def test_role_base_is_accepted(env, make_namespace, tmp_path, role):
-    """The control for the role cases: without the bad value each role runs through and writes."""
-    namespace = make_namespace("baserole")
-    audit = testenv.AuditLog(env)
-    run = role_run(env, tmp_path, namespace, role, {})[1]
-    try:
-        assert not run.failed, run.result
-        assert audit.writes() > 0
-    finally:
-        remove_rendered(env, tmp_path)
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_role_base_is_accepted(role_batch, role):
+    """The control for the role cases: without the bad value each role runs through and writes,
+    and its writes fall in its own stretch of the audit log."""
+    ran = role_batch.case("base " + role)
+    assert not ran["run"].failed, ran["run"].result
+    assert ran["audit"].writes() > 0
+
+
+def test_every_write_of_the_role_play_falls_in_the_time_of_one_case(role_batch):
+    """No write escapes the per-case stretches of the audit log that the checks above read."""
+    role_batch.case(sorted(ROLE_CASES)[0])
+    in_cases = sum(case["audit"].writes() for case in role_batch.cases.values())
+    assert in_cases == role_batch.audit.writes(), role_batch.audit.verbs()

@@ -149,23 +149,24 @@ def test_no_secret_in_any_output(env, admin, make_namespace, tmp_path, mode):
     namespace = make_namespace("leak")
     cases, plain = scenarios(env, namespace)
     issued_before = set(Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split())
-    texts = []
-    for name, case in cases.items():
-        module, args, task_options = case[0], case[1], (case[2] if len(case) > 2 else {})
-        work = tmp_path / name
-        work.mkdir()
+    tasks = {}
+    for name, (module, args, *keywords) in cases.items():
         if args.get("dest") == "DEST":
-            args = dict(args, dest=str(work / "auth.json"))
-        extra = dict(MODES[mode].get("extra_env", {}), AWS_ENDPOINT_URL_ECR=env["AWS_ENDPOINT_URL_ECR"])
-        options = dict(MODES[mode], extra_env=extra, **task_options)
-        run = testenv.run_task(env, module, args, work, **options)
-        texts += [(f"{mode}/{name}/stdout", run.stdout), (f"{mode}/{name}/stderr", run.stderr)]
-        # Every file the run wrote, but the input (play.yml), the auth file that holds the
-        # credentials by design, and the registered result of a no_log task that asked for them.
-        wanted = {"play.yml", "auth.json"} | ({"result.json"} if task_options.get("no_log") else set())
-        texts += [(f"{mode}/{name}/{p.name}", p.read_text(errors="replace"))
-                  for p in work.rglob("*") if p.is_file() and p.name not in wanted]
-        STATS["runs"] += 1
+            args = dict(args, dest=str(testenv.workdir(tmp_path, name) / "auth.json"))
+        tasks[name] = (module, args, *keywords)
+    extra = dict(MODES[mode].get("extra_env", {}), AWS_ENDPOINT_URL_ECR=env["AWS_ENDPOINT_URL_ECR"])
+    # The scenarios in their order as tasks of one play: later ones use what earlier ones wrote.
+    runs = testenv.run_tasks(env, tasks, tmp_path, **dict(MODES[mode], extra_env=extra))
+    run = next(iter(runs.values()))
+    texts = [(f"{mode}/stdout", run.play_stdout), (f"{mode}/stderr", run.stderr)]
+    # Every result but that of the no_log task that asked for the credentials, and every file the
+    # run wrote, but the input (play.yml), the auth files that hold the credentials by design and
+    # the results, just read.
+    texts += [(f"{mode}/{name}/result", json.dumps(runs[name].result)) for name, case in cases.items()
+              if not case[2:] or not case[2].get("no_log")]
+    texts += [(f"{mode}/{p.relative_to(tmp_path)}", p.read_text(errors="replace"))
+              for p in tmp_path.rglob("*") if p.is_file() and p.name not in {"play.yml", "auth.json", "result.json"}]
+    STATS["runs"] += len(runs)
     assert any(cases) and texts
     issued = set(Path(env["REGCRED_ISSUED_TOKENS"]).read_text().split()) - issued_before
     assert issued, "the scenarios should have made the local endpoints issue tokens"

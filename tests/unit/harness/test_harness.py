@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "harness"))
 
 # pylint: disable=wrong-import-position
@@ -12,6 +14,7 @@ import junit_summary  # noqa: E402
 import oci  # noqa: E402
 from emulators import parse_scopes  # noqa: E402
 from emulators_ecr import login_valid  # noqa: E402
+from testenv import task_output  # noqa: E402
 
 
 def test_parse_scopes_keeps_colons_in_repository_names():
@@ -82,3 +85,39 @@ def test_the_ecr_mirror_sends_ecr_images_to_the_loopback_registry(tmp_path):
     hosts = tomllib.loads(path.read_text())
     assert hosts["server"] == "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"
     assert hosts["host"] == {"https://127.0.0.1:5005": {"capabilities": ["pull", "resolve"], "ca": "/ca.crt"}}
+
+
+PLAY_OUTPUT = """
+PLAY [localhost] ***************************************************************
+
+TASK [bad-a] *******************************************************************
+fatal: [localhost]: FAILED! => {"changed": false, "msg": "name: a"}
+...ignoring
+
+TASK [bad-a-too] ***************************************************************
+fatal: [localhost]: FAILED! => {"changed": false, "msg": "name: b"}
+...ignoring
+
+TASK [save the result] *********************************************************
+changed: [localhost]
+
+PLAY RECAP *********************************************************************
+localhost                  : ok=3    changed=1    unreachable=0    failed=0
+"""
+
+
+def test_task_output_is_the_part_of_one_task():
+    assert '"name: a"' in task_output(PLAY_OUTPUT, "bad-a") and "name: b" not in task_output(PLAY_OUTPUT, "bad-a")
+    assert '"name: b"' in task_output(PLAY_OUTPUT, "bad-a-too") and "save" not in task_output(PLAY_OUTPUT, "bad-a-too")
+    assert "changed: [localhost]" in task_output(PLAY_OUTPUT, "save the result")
+    assert "PLAY RECAP" not in task_output(PLAY_OUTPUT, "save the result")
+
+
+def test_task_output_of_a_task_that_printed_nothing_is_an_error():
+    with pytest.raises(AssertionError, match="bad-b"):
+        task_output(PLAY_OUTPUT, "bad-b")
+
+
+def test_task_output_until_another_task_takes_the_tasks_in_between():
+    part = task_output(PLAY_OUTPUT, "bad-a", until="save the result")
+    assert '"name: a"' in part and '"name: b"' in part and "changed: [localhost]" not in part
