@@ -27,14 +27,20 @@ test: deps venv lint-venv eda-venv
 deps:
 	scripts/install-system-deps
 
+# $(call make_venv,DIR,PIP ARGUMENTS): a fresh virtualenv with those packages, consistent by pip check.
+define make_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(1)/bin/pip install -q --disable-pip-version-check $(2)
+	$(1)/bin/pip check
+	@touch $(1)/.installed
+endef
+
 venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements-test.txt constraints-test.txt
 	@echo "[venv] creating $(VENV) and installing pinned Python packages"
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
-	@touch $@
+	$(call make_venv,$(VENV),-r requirements-test.txt)
 
 lint-venv: $(LINT_STAMP)
 
@@ -42,19 +48,11 @@ eda-venv: $(EDA_STAMP)
 
 $(EDA_STAMP): requirements.txt constraints-test.txt requirements-eda.txt
 	@echo "[venv] creating $(EDA_VENV) for ansible-rulebook"
-	$(PYTHON) -m venv $(EDA_VENV)
-	$(EDA_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
-	$(EDA_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-eda.txt
-	$(EDA_VENV)/bin/pip check
-	@touch $@
+	$(call make_venv,$(EDA_VENV),-r requirements-eda.txt)
 
 $(LINT_STAMP): requirements-lint.txt
 	@echo "[venv] creating $(LINT_VENV) for ansible-lint and antsibull-docs"
-	$(PYTHON) -m venv $(LINT_VENV)
-	$(LINT_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
-	$(LINT_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-lint.txt
-	$(LINT_VENV)/bin/pip check
-	@touch $@
+	$(call make_venv,$(LINT_VENV),-r requirements-lint.txt)
 
 # ansible-lint, antsibull-docs lint-collection-docs and the generated-docs check.
 lint: venv lint-venv
@@ -92,10 +90,7 @@ bench: deps venv $(BENCH_STAMP)
 
 $(BENCH_STAMP): requirements.txt requirements-test.txt constraints-test.txt requirements-bench.txt
 	@echo "[venv] creating $(BENCH_VENV) for the benchmarks"
-	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
-	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt -r requirements-bench.txt
-	@touch $@
+	$(call make_venv,$(BENCH_VENV),-r requirements-test.txt -r requirements-bench.txt)
 
 changelog: venv
 	$(VENV)/bin/antsibull-changelog lint
