@@ -7,6 +7,10 @@ Entries that others wrote are kept, in their order, whatever the state: ``presen
 appends, ``absent`` only removes the listed names, and ``exact`` is the one state that replaces
 the list. Duplicates of the names this task manages are removed; foreign entries are left as
 they are.
+
+Annotations are planned the same way: only the keys given are touched. ``present`` and ``exact``
+set them to the values given; ``absent`` removes a key only while it still has the value given,
+so a value that someone else has set since is left alone.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,3 +38,20 @@ def desired_entries(current, secrets, state):
     if state == "present":
         result.extend({"name": n} for n in dict.fromkeys(secrets) if n not in seen)
     return result
+
+
+def annotation_changes(current, wanted, state):
+    """The merge patch of ``metadata.annotations`` (key: new value, or None to remove it) that
+    brings the keys of ``wanted`` to ``state`` on a ServiceAccount whose annotations are
+    ``current``; empty when nothing needs to change. Other keys never appear in it."""
+    current = current or {}
+    if state == "absent":
+        return dict((key, None) for key, value in wanted.items() if key in current and current[key] == value)
+    return dict((key, value) for key, value in wanted.items() if current.get(key) != value)
+
+
+def managed_annotations(annotations, keys):
+    """The values of ``keys`` among ``annotations`` (None for an absent key), for reports and diffs
+    that show only what this task manages."""
+    annotations = annotations or {}
+    return dict((key, annotations.get(key)) for key in keys)

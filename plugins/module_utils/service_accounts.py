@@ -115,10 +115,16 @@ class ServiceAccountStore:
                 raise
         return self.get(namespace, name)
 
-    def set_pull_secrets(self, account, entries):
-        """Write imagePullSecrets with the resourceVersion read, so a concurrent change makes
-        the apiserver answer 409 instead of being overwritten."""
+    def update(self, account, entries=None, annotations=None):
+        """Write imagePullSecrets (when ``entries`` is not None) and the annotation changes of
+        ``annotations`` (key: value, or None to remove it; other keys are left as they are) in one
+        merge patch with the resourceVersion read, so a concurrent change makes the apiserver
+        answer 409 instead of being overwritten."""
         meta = account["metadata"]
-        body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "imagePullSecrets": entries}
+        body = {"metadata": {"resourceVersion": meta["resourceVersion"]}}
+        if entries is not None:
+            body["imagePullSecrets"] = entries
+        if annotations:
+            body["metadata"]["annotations"] = annotations
         return self.kube.request("PATCH", core_path("namespaces", meta["namespace"], "serviceaccounts", meta["name"]),
                                  body=body, content_type="application/merge-patch+json")

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: sa_image_pull_secrets
-short_description: Attach image pull Secrets to ServiceAccounts without dropping anybody else's
+short_description: Attach image pull Secrets and annotations to ServiceAccounts without dropping anybody else's
 version_added: 1.0.0
 description:
   - Adds, removes or sets the C(imagePullSecrets) of ServiceAccounts in a set of namespaces, so
@@ -18,6 +18,10 @@ description:
     entries that others added stay, in their order. Duplicates of the managed names are cleaned
     up. Each write carries the C(resourceVersion) it was planned from and is re-planned on
     conflict, so concurrent writers never lose each other's entries.
+  - O(annotations) sets or removes only the annotation keys given, in the same write; annotations
+    of other controllers stay, and V(absent) removes a key only while it still has the value
+    given. The ServiceAccount annotation that names a pod's login in the service-account-token
+    mode of node credential providers is one use (see docs/node-credential-providers.md).
   - In a namespace that was just created, it waits for the controller-manager to create the
     ServiceAccount instead of failing (O(wait)), or creates it (O(create_service_account)).
   - Reads cost one LIST of namespaces, one of ServiceAccounts and one of Secret names (metadata
@@ -34,21 +38,36 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the list of Secret names before and after, per ServiceAccount.
+      - The diff shows the list of Secret names before and after, per ServiceAccount, and the
+        values of the annotation keys of O(annotations) (null for a key that is not set); other
+        annotations are not shown.
   platform:
     platforms: posix
 options:
   secrets:
     description:
       - Names of the Secrets to attach or detach.
+      - May be empty or left out when O(annotations) is given; the C(imagePullSecrets) are then
+        not touched. V(exact) needs at least one name.
     type: list
     elements: str
-    required: true
+    default: []
+  annotations:
+    description:
+      - Annotations of the ServiceAccounts to manage, key to value. Only these keys are touched;
+        every other annotation stays as it is.
+      - With V(present) or V(exact), each key is set to its value. With V(absent), each key is
+        removed only when its value is the one given, so a value that someone else set since is
+        left alone.
+      - Keys and values are checked before any request (keys as the apiserver checks them, values
+        strings), naming this option.
+    type: dict
   state:
     description:
       - V(present) appends the missing names and keeps all others in their order.
       - V(absent) removes only the listed names.
       - V(exact) makes the list equal to O(secrets), removing names that others added.
+      - O(annotations) are set with V(present) and V(exact), and removed with V(absent).
     type: str
     choices: [present, absent, exact]
     default: present
@@ -125,6 +144,13 @@ EXAMPLES = r"""
     secrets: [old-registry]
     state: absent
 
+- name: Name the login that the node credential provider gives pods of the builder account
+  regcred.k8s.sa_image_pull_secrets:
+    namespace: ci
+    service_accounts: [builder]
+    annotations:
+      regcred.k8s/credential: harbor-ci
+
 - name: Own the list completely for the builder account
   regcred.k8s.sa_image_pull_secrets:
     namespace: ci
@@ -140,7 +166,9 @@ namespaces:
     - One entry per namespace. C(result) is V(updated) when any of its ServiceAccounts changed,
       otherwise V(unchanged), V(skipped) or V(failed) (with C(reason)).
     - C(service_accounts) holds, per ServiceAccount, its C(result) and the names in
-      C(image_pull_secrets) after the change (in check mode, as they would be).
+      C(image_pull_secrets) after the change (in check mode, as they would be), and with
+      O(annotations) C(annotations), the values of its keys after the change (null for a key
+      that is not set).
   returned: always
   type: dict
   sample:
@@ -150,6 +178,7 @@ namespaces:
         default:
           result: updated
           image_pull_secrets: [other-team-secret, regcred]
+          annotations: {regcred.k8s/credential: harbor-ci}
 summary:
   description: How many namespaces ended in each result.
   returned: always
@@ -160,16 +189,17 @@ summary:
 from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, StateError
 from ansible_collections.regcred.k8s.plugins.module_utils.label_selector import parse_selector
 from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
-from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_subdomain
+from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import select
 from ansible_collections.regcred.k8s.plugins.module_utils.reconcile import finish, record_outcomes, retry_on_conflict, run_all
-from ansible_collections.regcred.k8s.plugins.module_utils.sa_plan import desired_entries, names
+from ansible_collections.regcred.k8s.plugins.module_utils.sa_plan import annotation_changes, desired_entries, managed_annotations, names
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import ServiceAccountStore
 
 
 def argument_spec():
     return dict(
-        secrets=dict(type="list", elements="str", required=True, no_log=False),
+        secrets=dict(type="list", elements="str", default=[], no_log=False),
+        annotations=dict(type="dict"),
         state=dict(type="str", default="present", choices=["present", "absent", "exact"]),
         service_accounts=dict(type="list", elements="str"),
         all_service_accounts=dict(type="bool", default=False),
@@ -182,8 +212,11 @@ def argument_spec():
 
 
 def validate(params):
-    if not params["secrets"]:
-        raise InputError("secrets", "list at least one Secret name")
+    if not params["secrets"] and not params["annotations"]:
+        raise InputError("secrets", "list at least one Secret name, or give annotations")
+    if not params["secrets"] and params["state"] == "exact":
+        raise InputError("secrets", "state=exact sets the whole list: list at least one Secret name")
+    check_annotations(params["annotations"], "annotations")
     for index, name in enumerate(params["secrets"]):
         check_dns_subdomain(name, "secrets[%d]" % index)
     if params["service_accounts"] is not None and not params["service_accounts"]:
@@ -228,23 +261,41 @@ class Run:
             accounts[name] = account
         return accounts
 
+    def shown(self, entries, annotations):
+        """What the result reports of a ServiceAccount: its Secret names and, with annotations,
+        the values of the managed keys alone."""
+        shown = {"image_pull_secrets": names(entries)}
+        if self.params["annotations"]:
+            shown["annotations"] = managed_annotations(annotations, self.params["annotations"])
+        return shown
+
+    @staticmethod
+    def diff_view(shown):
+        view = {"imagePullSecrets": shown["image_pull_secrets"]}
+        if "annotations" in shown:
+            view["annotations"] = shown["annotations"]
+        return view
+
     def converge_account(self, namespace, account):
         name = account["metadata"]["name"]
+        wanted = self.params["annotations"] or {}
 
         def attempt(current):
             state = account if current is None else current
             before = state.get("imagePullSecrets") or []
             after = desired_entries(before, self.params["secrets"], self.params["state"])
-            if after == before:
-                return {"result": "unchanged", "image_pull_secrets": names(before)}
+            annotations = state["metadata"].get("annotations") or {}
+            changes = annotation_changes(annotations, wanted, self.params["state"])
+            shown_before, shown_after = self.shown(before, annotations), self.shown(after, dict(annotations, **changes))
+            if after == before and not changes:
+                return dict(shown_before, result="unchanged")
             if not self.module.check_mode:
-                self.store.set_pull_secrets(state, after)
+                self.store.update(state, after if after != before else None, changes)
             if self.module._diff:
                 header = "%s/serviceaccount/%s" % (namespace, name)
                 self.diffs.append({"before_header": header, "after_header": header,
-                                   "before": {"imagePullSecrets": names(before)},
-                                   "after": {"imagePullSecrets": names(after)}})
-            return {"result": "updated", "image_pull_secrets": names(after)}
+                                   "before": self.diff_view(shown_before), "after": self.diff_view(shown_after)})
+            return dict(shown_after, result="updated")
 
         return retry_on_conflict(attempt, lambda: self.store.get(namespace, name))
 
@@ -272,7 +323,7 @@ class Run:
         listed, errors = self.store.service_accounts(selection.names, self.named,
                                                      params["service_account_selector"])
         present = None
-        if params["state"] != "absent":
+        if params["state"] != "absent" and params["secrets"]:
             readable = [n for n in selection.names if n not in errors]
             present, secret_errors = self.store.secret_names(readable, params["secrets"])
             errors.update(secret_errors)
