@@ -293,18 +293,22 @@ def run_tasks(env, tasks, tmp_path, **options):
 ROLE_FAILURE = "ansible_failed_result | combine({'failed_task': ansible_failed_task.name})"
 
 
-def _role_block(role, role_vars, passed, failed):
-    """Include ``role`` with ``role_vars``, then the task ``passed``, or ``failed`` after a task of
-    the role failed: ignore_errors does not reach into an included role, a rescue does."""
-    include = {"name": "role under test", "ansible.builtin.include_role": {"name": role}, "vars": role_vars}
+def _role_block(role, role_vars, passed, failed, tasks_from=None):
+    """Include ``role`` (its entry point ``tasks_from``, else main) with ``role_vars``, then the task
+    ``passed``, or ``failed`` after a task of the role failed: ignore_errors does not reach into an
+    included role, a rescue does."""
+    include = {"name": "role under test", "vars": role_vars,
+               "ansible.builtin.include_role": dict({"name": role}, **({"tasks_from": tasks_from} if tasks_from else {}))}
     return {"block": [include, passed], "rescue": [failed]}
 
 
-def run_role(env, role, role_vars, tmp_path, **options):
-    """Include ``role`` with ``role_vars`` on localhost. The result is that of the task that failed,
-    with its name in ``failed_task``, or ``{"failed": false}`` when the role ran through."""
+def run_role(env, role, role_vars, tmp_path, tasks_from=None, **options):
+    """Include ``role`` (its entry point ``tasks_from``, else main) with ``role_vars`` on localhost.
+    The result is that of the task that failed, with its name in ``failed_task``, or
+    ``{"failed": false}`` when the role ran through."""
     return _run_play(env, lambda result_file: [_role_block(role, role_vars, _save_task('{"failed": false}', result_file),
-                                                           _save_task("{{ %s | to_json }}" % ROLE_FAILURE, result_file))],
+                                                           _save_task("{{ %s | to_json }}" % ROLE_FAILURE, result_file),
+                                                           tasks_from)],
                      tmp_path, **options)
 
 
