@@ -176,8 +176,8 @@ class Bench:
         entry.update(extra)
         self.results.append(entry)
         (OUT / "results-partial.json").write_text(json.dumps(self.results, indent=1))
-        print("  %-8s %-7s N=%-5d %8.2f s  %4.0f MiB  %s" % (scenario, tool, size, entry["seconds"],
-                                                          entry["max_rss_kib"] / 1024.0, entry["requests"]), flush=True)
+        print("  %-8s %-7s N=%-5d %8.2f s  %4.0f MiB  %s" % (
+            scenario, tool, size, entry["seconds"], entry["max_rss_kib"] / 1024.0, entry["requests"]), flush=True)
 
     # tasks ----------------------------------------------------------------------------------
     def pull_secret_task(self, tool, namespace=None):

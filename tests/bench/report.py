@@ -73,29 +73,30 @@ def results_table(data):
     return "\n".join(lines)
 
 
-def ceiling_table(data):
-    """(a) over (d) for every scenario and N: how far the module is from what the apiserver takes."""
-    results = data["results"]
-    lines = ["| scenario | " + " | ".join("N=%d" % size for size in data["settings"]["sizes"]) + " |",
-             "| --- |" + " ---: |" * len(data["settings"]["sizes"])]
+def per_size_table(data, cell):
+    """A row per scenario and a column per N, each ``cell(scenario, size)``; scenarios with no cell left out."""
+    sizes = data["settings"]["sizes"]
+    lines = ["| scenario | " + " | ".join("N=%d" % size for size in sizes) + " |", "| --- |" + " ---: |" * len(sizes)]
     for scenario in ("converge", "noop", "attach"):
-        cells = [ratio(find(results, scenario, "module", size), find(results, scenario, "ceiling", size), "%.1f×")
-                 for size in data["settings"]["sizes"]]
+        cells = [cell(scenario, size) for size in sizes]
         if any(cells):
             lines.append("| %s | %s |" % (scenario, " | ".join(cells)))
     return "\n".join(lines)
 
 
+def ceiling_table(data):
+    """(a) over (d) for every scenario and N: how far the module is from what the apiserver takes."""
+    results = data["results"]
+    return per_size_table(data, lambda scenario, size: ratio(
+        find(results, scenario, "module", size), find(results, scenario, "ceiling", size), "%.1f×"))
+
+
 def memory_table(data):
     """The module's peak RSS (MiB) against N, for each scenario."""
-    results = data["results"]
-    lines = ["| scenario | " + " | ".join("N=%d" % size for size in data["settings"]["sizes"]) + " |",
-             "| --- |" + " ---: |" * len(data["settings"]["sizes"])]
-    for scenario in ("converge", "noop", "attach"):
-        entries = [find(results, scenario, "module", size) for size in data["settings"]["sizes"]]
-        if any(entries):
-            lines.append("| %s | %s |" % (scenario, " | ".join(mib(e["max_rss_kib"]) if e else "" for e in entries)))
-    return "\n".join(lines)
+    def cell(scenario, size):
+        entry = find(data["results"], scenario, "module", size)
+        return mib(entry["max_rss_kib"]) if entry else ""
+    return per_size_table(data, cell)
 
 
 def single_table(data):
