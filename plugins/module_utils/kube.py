@@ -410,7 +410,7 @@ class Kube:
         _check_status(response, data)
         return json.loads(data) if data else None
 
-    def list(self, path, query=None, accept="application/json"):
+    def list_items(self, path, query=None, accept="application/json"):
         """The items of the LIST at ``path``, read in pages of ``page_size``; KubeError as request()."""
         return all_pages(lambda paging: self.request("GET", path, dict(query or {}, **paging), accept=accept),
                          self.page_size)

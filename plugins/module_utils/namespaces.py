@@ -89,7 +89,7 @@ def select(kube, params):
     if params.get("namespace_selector"):
         query["labelSelector"] = params["namespace_selector"]
     try:
-        items = kube.list("/api/v1/namespaces", query)
+        items = kube.list_items("/api/v1/namespaces", query)
     except KubeError as exc:
         if exc.status == 400 and params.get("namespace_selector"):
             raise InputError("namespace_selector", str(exc))

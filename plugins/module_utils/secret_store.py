@@ -52,7 +52,7 @@ class SecretStore:
         """
         if len(namespaces) > 1:
             try:
-                items = self.kube.list("/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % self.name})
+                items = self.kube.list_items("/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % self.name})
             except KubeError as exc:
                 if exc.status != 403:
                     raise

@@ -36,14 +36,14 @@ class ServiceAccountStore:
         """({namespace: {name: object}}, {namespace: KubeError}) with one cluster-wide LIST, or
         one LIST per namespace for an identity that may not list cluster-wide."""
         try:
-            items = self.kube.list("/api/v1/%s" % resource, query, accept=accept)
+            items = self.kube.list_items("/api/v1/%s" % resource, query, accept=accept)
             return _by_namespace(items, namespaces), {}
         except KubeError as exc:
             if exc.status != 403:
                 raise
 
         def one(namespace):
-            return self.kube.list(core_path("namespaces", namespace, resource), query, accept=accept)
+            return self.kube.list_items(core_path("namespaces", namespace, resource), query, accept=accept)
 
         outcomes = run_all(namespaces, one, self.parallel)
         found = _by_namespace([i for o in outcomes.values() if o.ok for i in o.value], namespaces)
