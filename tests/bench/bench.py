@@ -326,7 +326,7 @@ def main():
     wall = time.monotonic()
     imports = import_times()
     results = Bench(env, settings).run()
-    report = {"imports_ms": imports, "settings": settings.as_dict(), "machine": machine(env),
+    report = {"imports_ms": imports, "settings": settings.as_dict(), "page_size": PAGE_SIZE, "machine": machine(env),
               "started": started.strftime("%Y-%m-%d %H:%M UTC"), "minutes": round((time.monotonic() - wall) / 60, 1),
               "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "results": results}
     (OUT / "results.json").write_text(json.dumps(report, indent=1))

@@ -56,3 +56,21 @@ def test_the_results_table_puts_a_over_c_and_a_over_d_on_the_modules_row():
     # (a) faster than (b), (a) / (c), (a) / (d), peak RSS
     assert rows[0][7:] == ["", "0.75", "3.00", "80"]
     assert rows[2][7:] == ["", "", "", "100"]
+
+
+def test_the_noop_budget_grows_by_a_page_of_each_list_per_page_size_of_namespaces():
+    assert report.noop_request_budget(1000, None) == report.TARGET_NOOP_REQUESTS
+    assert report.noop_request_budget(100, 500) == report.TARGET_NOOP_REQUESTS
+    assert report.noop_request_budget(1000, 500) == report.TARGET_NOOP_REQUESTS + 4
+    assert report.noop_request_budget(5000, 500) == report.TARGET_NOOP_REQUESTS + 20
+
+
+def test_the_noop_target_counts_the_pages_at_large_n():
+    data = {"settings": {"sizes": [5000]}, "page_size": 500, "results": [
+        dict(entry("noop", "module", 5000, 1.5), requests={"LIST": 22, "discovery GET": 1})]}
+    table, missed = report.targets(data, None)
+    assert "| no-op rerun at N=5000: at most 23 requests (LISTs in pages of 500), 0 writes | 22 requests (LIST 22, discovery GET 1), 0 writes | yes |" in table
+    assert missed == []
+    data["results"][0]["requests"]["LIST"] = 24
+    table, missed = report.targets(data, None)
+    assert table.endswith("| **no** |") and missed
