@@ -33,8 +33,8 @@ class ServiceAccountStore:
         self.kube, self.parallel = kube, parallel
 
     def _list_everywhere(self, resource, namespaces, query, accept="application/json"):
-        """({namespace: {name: object}}, {namespace: KubeError}) with one cluster-wide LIST, or
-        one LIST per namespace for an identity that may not list cluster-wide."""
+        """({namespace: {name: object}}, {namespace: KubeError}) with one cluster-wide LIST (in
+        pages), or one LIST per namespace for an identity that may not list cluster-wide."""
         try:
             items = self.kube.list_items("/api/v1/%s" % resource, query, accept=accept)
             return _by_namespace(items, namespaces), {}

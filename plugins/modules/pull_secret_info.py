@@ -355,7 +355,7 @@ class Inspection:
         """Other namespaces that hold a Secret of this name, or None when they cannot be listed."""
         try:
             found = self.kube.list_items("/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % name},
-                                   accept=METADATA_ONLY)
+                                         accept=METADATA_ONLY)
         except KubeError as exc:
             if exc.fatal:
                 raise
