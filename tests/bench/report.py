@@ -159,9 +159,9 @@ def targets(data, single_ratio):
         count, written = resource_requests(noop["requests"]), writes(noop["requests"])
         budget = noop_request_budget(largest, data.get("page_size"))
         met = count <= budget and written == 0
-        rows.append(("no-op rerun at N=%d: at most %d requests (LISTs in pages of %s), 0 writes" % (
-            largest, budget, data.get("page_size") or "all"),
-                     "%d requests (%s), %d writes" % (count, verbs(noop["requests"]), written), met))
+        name = "no-op rerun at N=%d: at most %d requests (LISTs in pages of %s), 0 writes" % (
+            largest, budget, data.get("page_size") or "all")
+        rows.append((name, "%d requests (%s), %d writes" % (count, verbs(noop["requests"]), written), met))
         if not met:
             missed.append("**No-op requests.** The rerun made %s." % verbs(noop["requests"]))
     if single_ratio is not None:
