@@ -60,6 +60,24 @@ READ_METHODS = frozenset(["GET"])
 # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH: a trusted certificate
 # for another name, which no CA file fixes.
 NAME_MISMATCH_CODES = (62, 64)
+# Items per page of a LIST (limit and continue): a read over thousands of namespaces comes in
+# answers of this size, not one body of them all.
+PAGE_SIZE = 500
+
+
+def all_pages(fetch, page_size):
+    """The items of every page of a LIST, in order. ``fetch(paging)`` returns one page, the decoded
+    list, for the query parameters ``paging`` ({"limit": ...}, plus "continue" after the first page);
+    a page without metadata.continue is the last. A metadata-only list with nothing in it says
+    "items": null."""
+    items, paging = [], {"limit": page_size}
+    while True:
+        page = fetch(dict(paging))
+        items.extend(page.get("items") or [])
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return items
+        paging["continue"] = token
 
 
 def core_path(*segments):
@@ -345,7 +363,8 @@ def _pool(conn, pool_size):
 class Kube:
     """The few calls the modules make, on plain dicts."""
 
-    def __init__(self, params, user_agent, pool_size=10):
+    def __init__(self, params, user_agent, pool_size=10, page_size=PAGE_SIZE):
+        self.page_size = page_size
         try:
             self.conn = connection(params)
             self.pool = _pool(self.conn, pool_size)
@@ -390,6 +409,11 @@ class Kube:
         data = response.data
         _check_status(response, data)
         return json.loads(data) if data else None
+
+    def list_items(self, path, query=None, accept="application/json"):
+        """The items of the LIST at ``path``, read in pages of ``page_size``; KubeError as request()."""
+        return all_pages(lambda paging: self.request("GET", path, dict(query or {}, **paging), accept=accept),
+                         self.page_size)
 
     def watch_lines(self, path, query, read_timeout):
         """The lines of a WATCH response as they arrive. ``read_timeout`` bounds each wait for

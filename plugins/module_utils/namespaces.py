@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which namespaces a task acts on: a list, a label selector, or all, minus exclusions.
 
-Selection costs one LIST of namespaces whatever the count. That read also tells which
-namespaces are terminating (they are skipped) and which listed ones do not exist.
+Selection costs one LIST of namespaces whatever the count (read in pages of kube.PAGE_SIZE).
+That read also tells which namespaces are terminating (they are skipped) and which listed ones
+do not exist.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -89,7 +90,7 @@ def select(kube, params):
     if params.get("namespace_selector"):
         query["labelSelector"] = params["namespace_selector"]
     try:
-        items = kube.request("GET", "/api/v1/namespaces", query)["items"]
+        items = kube.list_items("/api/v1/namespaces", query)
     except KubeError as exc:
         if exc.status == 400 and params.get("namespace_selector"):
             raise InputError("namespace_selector", str(exc))

@@ -47,13 +47,12 @@ class SecretStore:
     def read_many(self, namespaces):
         """({namespace: Secret or None}, {namespace: KubeError}).
 
-        One cluster-wide LIST filtered by name serves any number of namespaces. An identity
+        One cluster-wide LIST filtered by name (in pages) serves any number of namespaces. An identity
         that may not list Secrets cluster-wide (403) falls back to one GET per namespace.
         """
         if len(namespaces) > 1:
             try:
-                items = self.kube.request("GET", "/api/v1/secrets",
-                                          {"fieldSelector": "metadata.name=%s" % self.name})["items"]
+                items = self.kube.list_items("/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % self.name})
             except KubeError as exc:
                 if exc.status != 403:
                     raise

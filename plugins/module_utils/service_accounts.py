@@ -33,19 +33,17 @@ class ServiceAccountStore:
         self.kube, self.parallel = kube, parallel
 
     def _list_everywhere(self, resource, namespaces, query, accept="application/json"):
-        """({namespace: {name: object}}, {namespace: KubeError}) with one cluster-wide LIST, or
-        one LIST per namespace for an identity that may not list cluster-wide."""
+        """({namespace: {name: object}}, {namespace: KubeError}) with one cluster-wide LIST (in
+        pages), or one LIST per namespace for an identity that may not list cluster-wide."""
         try:
-            # A metadata-only list with nothing in it says "items": null.
-            items = self.kube.request("GET", "/api/v1/%s" % resource, query, accept=accept)["items"] or []
+            items = self.kube.list_items("/api/v1/%s" % resource, query, accept=accept)
             return _by_namespace(items, namespaces), {}
         except KubeError as exc:
             if exc.status != 403:
                 raise
 
         def one(namespace):
-            return self.kube.request("GET", core_path("namespaces", namespace, resource), query,
-                                     accept=accept)["items"] or []
+            return self.kube.list_items(core_path("namespaces", namespace, resource), query, accept=accept)
 
         outcomes = run_all(namespaces, one, self.parallel)
         found = _by_namespace([i for o in outcomes.values() if o.ok for i in o.value], namespaces)

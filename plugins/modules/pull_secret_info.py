@@ -354,14 +354,13 @@ class Inspection:
     def where_else(self, name):
         """Other namespaces that hold a Secret of this name, or None when they cannot be listed."""
         try:
-            found = self.kube.request("GET", "/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % name},
-                                      accept=METADATA_ONLY)
+            found = self.kube.list_items("/api/v1/secrets", {"fieldSelector": "metadata.name=%s" % name},
+                                         accept=METADATA_ONLY)
         except KubeError as exc:
             if exc.fatal:
                 raise
             return None
-        # An empty metadata-only list comes back as "items": null.
-        return sorted(i["metadata"]["namespace"] for i in found["items"] or [] if i["metadata"]["namespace"] != self.namespace)
+        return sorted(i["metadata"]["namespace"] for i in found if i["metadata"]["namespace"] != self.namespace)
 
     def missing(self, name):
         elsewhere = self.where_else(name)

@@ -7,16 +7,20 @@ Tools compared in each scenario:
   module  one task of this collection's module
   loop    kubernetes.core.k8s in a ``loop`` over the namespaces, one item per namespace
   raw     the Python kubernetes client alone, concurrent (tests/bench/raw.py): the lower bound
+          for a Python script
+  ceiling the apiserver's own ceiling: the same requests from a Go program with HTTP/2
+          (tests/bench/ceiling, standard library only, built and cached by tests/harness/binaries.py)
 
 Settings (environment variables):
-  BENCH_SIZES      namespace counts, default 10,100,1000
+  BENCH_SIZES      namespace counts, default 10,100,1000; for the issue's N=5000 run
+                   BENCH_SIZES=10,100,1000,5000 BENCH_LOOP_AT_LARGEST= (the loop at 5000 would take hours)
   BENCH_RUNS       runs per measurement, median reported, default 3
   BENCH_LOOP_RUNS  runs of the loop at the sizes above the smallest, default BENCH_RUNS (it is the slow one)
   BENCH_PARALLEL   the module's ``parallel`` and the raw client's thread count, default 100 (the module's most)
   BENCH_LOOP_AT_LARGEST  the scenarios in which the loop runs at the largest size, default converge,noop,attach
   BENCH_TASKS      tasks per playbook in the single-namespace scenario, default 5
   BENCH_SCENARIOS  which to run, default converge,noop,attach,single
-  BENCH_TOOLS      which tools, default module,loop,raw (leave out the loop for a quick look at large N)
+  BENCH_TOOLS      which tools, default module,loop,raw,ceiling (leave out the loop for a quick look at large N)
 Writes tests/output/bench/results.json; report.py turns it into the doc and the plot.
 """
 
@@ -39,11 +43,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "harness"))
 
-import testenv  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position
+import binaries  # noqa: E402
+import collection_path  # noqa: E402
+import testenv  # noqa: E402
+
+collection_path.add_to_sys_path()
+from ansible_collections.regcred.k8s.plugins.module_utils.kube import PAGE_SIZE  # noqa: E402
 
 OUT = ROOT / "tests" / "output" / "bench"
 REGISTRY = {"provider": "basic", "server": "registry.bench.invalid", "username": "bench", "password": "bench-password"}
-SECRETS = {"module": "bench-module", "loop": "bench-loop", "raw": "bench-raw"}
+TOOLS = ("module", "loop", "raw", "ceiling")
+SECRETS = {"module": "bench-module", "loop": "bench-loop", "raw": "bench-raw", "ceiling": "bench-ceiling"}
 WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY")
 # Series counted per scenario: the resources it touches, plus API discovery (a non-resource
 # GET of /api or /apis), which kubernetes.core does and this collection does not.
@@ -63,7 +74,7 @@ class Settings:
         self.loop_at_largest = environ.get("BENCH_LOOP_AT_LARGEST", "converge,noop,attach").split(",")
         self.tasks = int(environ.get("BENCH_TASKS", "5"))
         self.scenarios = environ.get("BENCH_SCENARIOS", "converge,noop,attach,single").split(",")
-        self.tools = environ.get("BENCH_TOOLS", "module,loop,raw").split(",")
+        self.tools = environ.get("BENCH_TOOLS", ",".join(TOOLS)).split(",")
 
     def runs_of(self, tool, size, scenario):
         if tool not in self.tools or (tool == "loop" and size == self.sizes[-1] and scenario not in self.loop_at_largest):
@@ -98,10 +109,25 @@ def requests_between(before, after, scenario):
     return dict(verbs)
 
 
+def kubeconfig_flags(kubeconfig):
+    """The ceiling's connection flags from a kubeconfig's current context, whose CA and client
+    certificate are files (as scripts/localenv writes them)."""
+    def named(kind, name):
+        return next(entry[kind[:-1]] for entry in kubeconfig[kind] if entry["name"] == name)
+
+    context = named("contexts", kubeconfig["current-context"])
+    cluster, user = named("clusters", context["cluster"]), named("users", context["user"])
+    return ["-server", cluster["server"], "-ca", cluster["certificate-authority"],
+            "-cert", user["client-certificate"], "-key", user["client-key"]]
+
+
 class Bench:
     def __init__(self, env, settings):
         self.env, self.settings = env, settings
         self.ansible_env = testenv.ansible_env(env)
+        self.ceiling = None
+        if "ceiling" in settings.tools:
+            self.ceiling = [str(binaries.ceiling())] + kubeconfig_flags(yaml.safe_load(Path(env["KUBECONFIG"]).read_text()))
         self.results = []
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "logs").mkdir(exist_ok=True)
@@ -150,7 +176,8 @@ class Bench:
         entry.update(extra)
         self.results.append(entry)
         (OUT / "results-partial.json").write_text(json.dumps(self.results, indent=1))
-        print("  %-8s %-6s N=%-5d %8.2f s  %s" % (scenario, tool, size, entry["seconds"], entry["requests"]), flush=True)
+        print("  %-8s %-7s N=%-5d %8.2f s  %4.0f MiB  %s" % (
+            scenario, tool, size, entry["seconds"], entry["max_rss_kib"] / 1024.0, entry["requests"]), flush=True)
 
     # tasks ----------------------------------------------------------------------------------
     def pull_secret_task(self, tool, namespace=None):
@@ -179,20 +206,24 @@ class Bench:
             "imagePullSecrets": [{"name": SECRETS["module"]}]}}, "loop": "{{ bench_namespaces }}"}
 
     def command(self, scenario, tool, names):
-        if tool == "raw":
+        if tool in ("raw", "ceiling"):
             action = {"converge": "create", "noop": "noop", "attach": "attach"}[scenario]
-            return self.raw_command(action, names, SECRETS["raw"] if scenario != "attach" else SECRETS["module"])
+            secret = SECRETS[tool] if scenario != "attach" else SECRETS["module"]
+            if tool == "raw":
+                return self.raw_command(action, names, secret)
+            return self.ceiling + ["-workers", str(self.settings.parallel), "-limit", str(PAGE_SIZE),
+                                   "-secret", secret, action, str(self.names_file(names))]
         task = self.attach_task(tool) if scenario == "attach" else self.pull_secret_task(tool)
         return self.playbook("%s-%s-%d" % (scenario, tool, len(names)), [task], names)
 
     # scenarios ------------------------------------------------------------------------------
     def tools_for_run(self, scenario, size, run):
-        return [t for t in ("module", "loop", "raw") if run < self.settings.runs_of(t, size, scenario)]
+        return [t for t in TOOLS if run < self.settings.runs_of(t, size, scenario)]
 
     def many(self, scenario, names, reset):
         """Every run interleaves the tools, so a slow spell of the machine hits all of them."""
         size = len(names)
-        runs = dict((t, []) for t in ("module", "loop", "raw"))
+        runs = dict((t, []) for t in TOOLS)
         for run in range(max(self.settings.runs, self.settings.loop_runs)):
             for tool in self.tools_for_run(scenario, size, run):
                 if reset:
@@ -256,7 +287,6 @@ class Bench:
 def import_times():
     """Median cumulative import time (ms) of each module of this collection, and of the kubernetes
     package that they no longer import, each in a fresh Python (python -X importtime)."""
-    import collection_path  # pylint: disable=import-outside-toplevel
     env = dict(os.environ, PYTHONPATH=str(collection_path.ensure()))
     times = {}
     for name in ("ansible_collections.regcred.k8s.plugins.modules.registry_pull_secret",
@@ -296,7 +326,7 @@ def main():
     wall = time.monotonic()
     imports = import_times()
     results = Bench(env, settings).run()
-    report = {"imports_ms": imports, "settings": settings.as_dict(), "machine": machine(env),
+    report = {"imports_ms": imports, "settings": settings.as_dict(), "page_size": PAGE_SIZE, "machine": machine(env),
               "started": started.strftime("%Y-%m-%d %H:%M UTC"), "minutes": round((time.monotonic() - wall) / 60, 1),
               "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "results": results}
     (OUT / "results.json").write_text(json.dumps(report, indent=1))

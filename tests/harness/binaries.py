@@ -8,6 +8,9 @@ pinned version changes. A cold build takes minutes, so it reports how far along 
 ``kubelet-oracle`` (tests/harness/go/kubernetes/kubelet-oracle) is built from the same wrapper module,
 so it links the kubelet's ``pkg/credentialprovider`` of the pinned release; its cache key adds a
 hash of its source and of the module's go.mod and go.sum.
+
+``ceiling`` (tests/bench/ceiling), anchor (d) of ``make bench``, uses the standard library only;
+its cache key is a hash of its source.
 """
 
 import hashlib
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 GO_DIR = Path(__file__).resolve().parent / "go"
+BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
 HEARTBEAT_SECONDS = 15
 
 
@@ -48,8 +52,8 @@ def _version_ldflags(version):
 class Target:
     """A set of main packages from one wrapper module, cached in one directory."""
 
-    def __init__(self, label, module_dir, packages, version, ldflags="-s -w", env=None):
-        self.label, self.module_dir, self.packages = label, module_dir, packages
+    def __init__(self, label, module_dir, packages, version, ldflags="-s -w", env=None, root=GO_DIR):
+        self.label, self.module_dir, self.packages, self.root = label, module_dir, packages, root
         self.version, self.ldflags, self.env = version, ldflags, env or {}
         self.dir = cache_root() / version
 
@@ -65,7 +69,7 @@ class Target:
         if not missing:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        cwd, env = GO_DIR / self.module_dir, dict(os.environ, **self.env)
+        cwd, env = self.root / self.module_dir, dict(os.environ, **self.env)
         log(f"[build] {self.label} {self.version}: resolving modules and packages "
             f"(first run downloads from the Go module proxy)")
         deps = subprocess.run(["go", "list", "-deps", *missing], cwd=cwd, env=env, check=True,
@@ -102,10 +106,10 @@ class Target:
         log(f"[build] {self.label}: done in {int(time.monotonic() - started)} s -> {self.dir}")
 
 
-def _source_hash(*paths):
+def _source_hash(*paths, root=GO_DIR):
     digest = hashlib.sha256()
     for path in paths:
-        digest.update((GO_DIR / path).read_bytes())
+        digest.update((root / path).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -122,6 +126,14 @@ def oracle(log=print):
     target = oracle_target()
     target.build(log)
     return target.path(target.packages[0])
+
+
+def ceiling(log=print):
+    """The path of the ceiling binary (make bench's anchor (d)), built first when it is missing."""
+    key = _source_hash("ceiling/main.go", "ceiling/go.mod", root=BENCH_DIR)
+    target = Target("ceiling", "ceiling", ["."], f"ceiling-{key}", env={"CGO_ENABLED": "0"}, root=BENCH_DIR)
+    target.build(log)
+    return target.path(".")
 
 
 def targets(with_kubelet=False):
