@@ -65,20 +65,21 @@ def has_credentials(report):
     return any(not m["expired"] for m in report["matches"])
 
 
-def assess(image, pull_policy, private, credentials, node_policy):
+def assess(image, pull_policy, private, credentials, node_policy, unknown=None):
     """The cache exposure of one image of a pod, as the dict pull_secret_info returns.
 
     ``private``: True when the registry refuses anonymous pulls, False when it serves anyone,
-    None when unknown. ``credentials``: has_credentials of the image's report. ``node_policy``:
+    None when unknown, and then ``unknown`` says why (by default: it was not asked). ``credentials``: has_credentials of the image's report. ``node_policy``:
     the kubelets' imagePullCredentialsVerificationPolicy, or None when unknown. ``exposed`` is
     True when a node that has the image cached runs it for the pod without credentials, False
     when it does not, None when that depends on what could not be learned."""
-    exposed, reason = _decide(image, pull_policy, private, credentials, node_policy)
+    exposed, reason = _decide(image, pull_policy, private, credentials, node_policy,
+                              unknown or "set check_pull to ask the registry whether it is")
     return {"exposed": exposed, "pull_policy": pull_policy, "private": private, "node_policy": node_policy,
             "reason": reason}
 
 
-def _decide(image, pull_policy, private, credentials, node_policy):
+def _decide(image, pull_policy, private, credentials, node_policy, unknown):
     if pull_policy == ALWAYS:
         return False, ("imagePullPolicy is Always: the kubelet asks the registry with the pod's own credentials "
                        "on every start, so a cached copy never stands in for them")
@@ -98,7 +99,7 @@ def _decide(image, pull_policy, private, credentials, node_policy):
         return None, ("%s if it matches the kubelets' preloadedImagesVerificationAllowlist "
                       "(NeverVerifyAllowlistedImages); otherwise they verify the pod's credentials" % cached)
     if private is None:
-        return None, "if %s is private, %s; set check_pull to ask the registry whether it is" % (image, cached)
+        return None, "if %s is private, %s; %s" % (image, cached, unknown)
     if node_policy == NEVER_VERIFY:
         checks = "the kubelets never verify credentials for cached images (NeverVerify)"
     else:

@@ -502,18 +502,19 @@ class Inspection:
         return pull
 
     def private(self, ref):
-        """Whether the registry refuses the image to anonymous pulls; None when it cannot tell."""
+        """(whether the registry refuses the image to anonymous pulls, None when it cannot tell;
+        why it cannot, or None)."""
         try:
-            return not anonymous_pull(self.context, ref.registry, ref.repository, ref.reference)
-        except RegistryError:
-            return None
+            return not anonymous_pull(self.context, ref.registry, ref.repository, ref.reference), None
+        except RegistryError as exc:
+            return None, "asked without credentials, the registry did not tell: %s" % exc
 
     def cache_exposure(self, text, ref, report):
         policy = self.pull_policies.get(text) or exposure.default_pull_policy(ref)
         credentials = exposure.has_credentials(report)
         asked = self.params["check_pull"] and policy != exposure.ALWAYS and not credentials
-        found = exposure.assess(text, policy, self.private(ref) if asked else None, credentials,
-                                self.params["node_policy"])
+        private, unknown = self.private(ref) if asked else (None, None)
+        found = exposure.assess(text, policy, private, credentials, self.params["node_policy"], unknown)
         if found["exposed"]:
             self.warnings.append("%s: %s" % (text, found["reason"]))
         return found

@@ -78,3 +78,12 @@ def test_a_pod_uses_its_containers_pull_policies_and_public_images_are_safe(env,
     assert (found["exposed"], found["private"]) == (None, None)
     assert found["reason"].endswith("set check_pull to ask the registry whether it is")
     assert "warnings" not in unchecked.result
+
+
+def test_a_registry_that_does_not_answer_leaves_privacy_unknown(env, namespace, tmp_path):
+    done = run(env, tmp_path, {"namespace": namespace, "image": "127.0.0.1:1/regcred/hello:v1", "check_pull": True})
+    found = exposure(done)
+    assert (found["exposed"], found["private"]) == (None, None)
+    assert found["reason"].endswith("asked without credentials, the registry did not tell: could not connect to "
+                                    "127.0.0.1:1: connection refused")
+    assert "warnings" not in done.result

@@ -88,6 +88,8 @@ def test_reasons_in_words():
     assert "(NeverVerify)" in ce.assess(IMAGE, "Never", True, False, "NeverVerify")["reason"]
     assert ce.assess(IMAGE, "IfNotPresent", None, False, None)["reason"].endswith(
         "; set check_pull to ask the registry whether it is")
+    assert ce.assess(IMAGE, "IfNotPresent", None, False, None, "the registry did not tell")["reason"].endswith(
+        "runs it for this pod; the registry did not tell")
     assert ce.assess(IMAGE, "Always", True, False, None)["reason"].startswith("imagePullPolicy is Always")
     assert "preloadedImagesVerificationAllowlist" in ce.assess(IMAGE, "IfNotPresent", True, False,
                                                                  "NeverVerifyAllowlistedImages")["reason"]
