@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 ALWAYS, IF_NOT_PRESENT, NEVER = "Always", "IfNotPresent", "Never"
+PULL_POLICIES = (ALWAYS, IF_NOT_PRESENT, NEVER)
 NEVER_VERIFY = "NeverVerify"
 PRELOADED = "NeverVerifyPreloadedImages"
 ALLOWLISTED = "NeverVerifyAllowlistedImages"

@@ -80,6 +80,14 @@ options:
         one works.
     type: bool
     default: false
+  image_pull_policy:
+    description:
+      - With O(image), the C(imagePullPolicy) the pod's containers will have, for
+        RV(images[].cache_exposure). When not set, the apiserver's default - V(Always) for the
+        tag C(latest) or no tag, else V(IfNotPresent).
+      - Not used with O(pod), whose containers' own policies are read.
+    type: str
+    choices: [Always, IfNotPresent, Never]
   node_policy:
     description:
       - The C(imagePullCredentialsVerificationPolicy) of the kubelets' KubeletConfiguration, which
@@ -110,8 +118,7 @@ notes:
   - An image that the kubelet cannot parse is reported with its verdict, not as a failure.
   - Whether an image is private is known only with O(check_pull), from one more manifest request
     without credentials, made when the pod has no working credential for the image and its pull
-    policy is not C(Always). With O(image), the pull policy is the one the apiserver gives a
-    container that names none - C(Always) for the tag C(latest) or no tag, else C(IfNotPresent).
+    policy is not C(Always).
   - A Secret or ServiceAccount that cannot be read (HTTP 403) is reported in the verdict. When the
     apiserver cannot be reached or does not accept the identity (HTTP 401), the task fails.
 seealso:
@@ -298,8 +305,9 @@ images:
         - C(exposed) is true when it may, false when it may not, null when that depends on what
           the module cannot learn (whether the image is private without O(check_pull), or the
           kubelets' allowlist). When true, the module also warns with C(reason).
-        - C(pull_policy) is the container's C(imagePullPolicy) (with O(pod), the first of the
-          image's containers that is not C(Always)); C(private) says whether the registry refuses
+        - C(pull_policy) is the C(imagePullPolicy) - with O(pod), of the first of the image's
+          containers that is not C(Always); with O(image), O(image_pull_policy) or the apiserver's
+          default for the tag. C(private) says whether the registry refuses
           the image without credentials (null when not asked or unknown); C(node_policy) is
           O(node_policy); C(reason) says why and what to do.
       type: dict
@@ -371,6 +379,7 @@ def argument_spec():
         image=dict(type="list", elements="str"),
         service_account=dict(type="str"),
         check_pull=dict(type="bool", default=False),
+        image_pull_policy=dict(type="str", choices=list(exposure.PULL_POLICIES)),
         node_policy=dict(type="str", choices=list(exposure.NODE_POLICIES)),
     )
 
@@ -401,7 +410,7 @@ class Inspection:
         self.warnings = []
         # secret name -> (the Secret or None, its {key: entry}); entries never leave the module
         self.loaded = {}
-        # image -> imagePullPolicy of an existing pod's containers
+        # image -> imagePullPolicy of the pod's containers, or image_pull_policy
         self.pull_policies = {}
 
     def path(self, resource, name=None):
@@ -607,6 +616,8 @@ class Inspection:
             result["service_account"] = params["service_account"] or "default"
             offered, none_offered = self.offer_of_account(result["service_account"])
             images = [(text, None) for text in params["image"]]
+            if params["image_pull_policy"]:
+                self.pull_policies = dict.fromkeys(params["image"], params["image_pull_policy"])
         else:
             pod = self.get("pods", params["pod"])
             if pod is None:
@@ -624,7 +635,8 @@ class Inspection:
 def main():
     module = RegcredModule("pull_secret_info", argument_spec(), registry_tls=True,
                            required_one_of=[("pod", "image")],
-                           mutually_exclusive=[("pod", "image"), ("pod", "service_account")])
+                           mutually_exclusive=[("pod", "image"), ("pod", "service_account"),
+                                               ("pod", "image_pull_policy")])
 
     def execute(kube, checked):
         inspection = Inspection(module.params, kube)

@@ -3,7 +3,8 @@ cached may run it for a pod without credentials. Against the local apiserver (po
 stored, never scheduled: their imagePullPolicy is the apiserver's) and the registries: the basic
 one and the token server's own registry, whose public/ repositories anyone may pull."""
 
-from test_pull_secret_info import WRONG, attach, checked, image, login, run, write_secret
+import testenv
+from test_pull_secret_info import OURS, WRONG, attach, checked, image, login, run, write_secret
 from test_pull_secret_info import namespace_fixture  # noqa: F401  pylint: disable=unused-import
 from test_registry_pull_checks import token_registry
 
@@ -87,3 +88,21 @@ def test_a_registry_that_does_not_answer_leaves_privacy_unknown(env, namespace, 
     assert found["reason"].endswith("asked without credentials, the registry did not tell: could not connect to "
                                     "127.0.0.1:1: connection refused")
     assert "warnings" not in done.result
+
+
+def test_image_pull_policy_states_the_policy_of_a_pod_to_come(env, namespace, tmp_path):
+    args = dict(checked(env, "basic"), namespace=namespace)
+    always = exposure(run(env, tmp_path, dict(args, image_pull_policy="Always")))
+    assert (always["exposed"], always["pull_policy"], always["private"]) == (False, "Always", None)
+    never = exposure(run(env, tmp_path, dict(args, image_pull_policy="Never")))
+    assert (never["exposed"], never["pull_policy"]) == (True, "Never")
+    assert "imagePullPolicy is Never" in never["reason"]
+
+
+def test_bad_policies_fail_before_any_api_call(env, tmp_path):
+    audit = testenv.AuditLog(env)
+    both = run(env, tmp_path, {"namespace": "default", "pod": "web", "image_pull_policy": "Always"})
+    assert both.failed and both.result["msg"].startswith("parameters are mutually exclusive: pod|image_pull_policy")
+    wrong = run(env, tmp_path, {"namespace": "default", "image": "nginx", "node_policy": "Sometimes"})
+    assert wrong.failed and wrong.result["msg"].startswith("value of node_policy must be one of: NeverVerify, ")
+    assert audit.events(OURS) == []
