@@ -32,6 +32,7 @@ from urllib.request import parse_http_list
 
 from ansible.module_utils.urls import basic_auth_header, open_url
 
+from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
 from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import normalize_key
 from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, RegistryError
 
@@ -203,6 +204,33 @@ def head_manifest(credential, context, repository, reference):
     return digest
 
 
+def anonymous_pull(context, server, repository, reference):
+    """Whether the registry sends the manifest of ``repository:reference`` to anyone, asked as
+    containerd asks without credentials: the manifest, and on a Bearer challenge a token from its
+    realm requested without authentication. True on 200; False when the registry or its token
+    endpoint refuses (HTTP 401 or 403, or a Basic challenge); RegistryError for anything else."""
+    path = repository_path(server, repository)
+    session = _Session(Credential(server, "", ""), context)
+    answer = session.manifest(path, reference, None)
+    if answer.status == 401:
+        challenges = [parse_challenge(header) for header in answer.headers.get_all("WWW-Authenticate") or []]
+        scheme, params = next((c for c in challenges if c[0] == "bearer"), ("", {}))
+        if scheme != "bearer":
+            return False
+        try:
+            token = session.token(params, _pull_scope(path), anonymous=True)[0]
+        except RegistryAuthError as exc:
+            if exc.status in (401, 403):
+                return False
+            raise
+        answer = session.manifest(path, reference, "Bearer " + token)
+    if answer.status == 200:
+        return True
+    if answer.status in (401, 403):
+        return False
+    raise session.manifest_error(answer, path, reference)
+
+
 _Answer = collections.namedtuple("_Answer", ("status", "reason", "headers", "body"))
 
 
@@ -311,8 +339,9 @@ class _Session:
                 raise RegistryAuthError(self.refused(proof, where), proof.status, self.code(proof))
         return value, label
 
-    def token(self, params, scope):
-        """``(token, endpoint)`` from the Bearer challenge's realm."""
+    def token(self, params, scope, anonymous=False):
+        """``(token, endpoint)`` from the Bearer challenge's realm; ``anonymous`` asks with a GET
+        that carries no credential."""
         realm = params.get("realm") or ""
         parts = urlsplit(realm)
         if parts.scheme != "https" or not parts.netloc:
@@ -320,14 +349,17 @@ class _Session:
                                     % (self.host, self.clean(realm)), 401)
         endpoint = urlunsplit(parts._replace(query="", fragment=""))
         wanted = [(k, v) for k, v in (("service", params.get("service")), ("scope", scope)) if v]
-        grant = [("grant_type", "password"), ("client_id", OAUTH_CLIENT_ID), ("username", self.credential.username),
-                 ("password", self.credential.password)] + wanted
-        answer = self.transport.send("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
-                                     urlencode(grant).encode("utf-8"))
-        if answer.status in _GRANT_FALLBACK:
-            query = urlencode(wanted)
-            url = urlunsplit(parts._replace(query="&".join(q for q in (parts.query, query) if q)))
-            answer = self.get(url, self.basic)
+        query = urlencode(wanted)
+        url = urlunsplit(parts._replace(query="&".join(q for q in (parts.query, query) if q)))
+        if anonymous:
+            answer = self.get(url)
+        else:
+            grant = [("grant_type", "password"), ("client_id", OAUTH_CLIENT_ID), ("username", self.credential.username),
+                     ("password", self.credential.password)] + wanted
+            answer = self.transport.send("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
+                                         urlencode(grant).encode("utf-8"))
+            if answer.status in _GRANT_FALLBACK:
+                answer = self.get(url, self.basic)
         if answer.status != 200:
             raise RegistryAuthError(self.refused(answer, "from the token endpoint " + endpoint), answer.status,
                                     self.code(answer))

@@ -25,6 +25,10 @@ description:
     credential in turn, as the container runtime would, and reports the first that works (with
     the image digest) or each refusal with the registry's own status and error code.
   - For a pod, also reports its recent image pull events.
+  - Warns when a node that already has an image cached may run it for this pod although the pod
+    has no credential for it (RV(images[].cache_exposure)) - the image is private, its
+    C(imagePullPolicy) is not C(Always), and the kubelets do not verify pull credentials for
+    cached images (KEP-2535).
   - Each image gets a one-line C(verdict) in plain words.
   - Only reads. No password, token or Secret payload is ever returned or logged; only registry
     keys, user names, Secret names, expiry times and digests.
@@ -76,6 +80,27 @@ options:
         one works.
     type: bool
     default: false
+  image_pull_policy:
+    description:
+      - With O(image), the C(imagePullPolicy) the pod's containers will have, for
+        RV(images[].cache_exposure). When not set, the apiserver's default - V(Always) for the
+        tag C(latest) or no tag, else V(IfNotPresent).
+      - Not used with O(pod), whose containers' own policies are read.
+    type: str
+    choices: [Always, IfNotPresent, Never]
+  node_policy:
+    description:
+      - The C(imagePullCredentialsVerificationPolicy) of the kubelets' KubeletConfiguration, which
+        decides whether a pod without credentials may use a private image that a node has cached
+        (KEP-2535, feature gate C(KubeletEnsureSecretPulledImages), alpha in Kubernetes 1.33 and
+        1.34 and off by default). The kubelet's default with the gate is
+        V(NeverVerifyPreloadedImages); without the gate, nothing is verified, as with V(NeverVerify).
+      - When not set, the policy is unknown and RV(images[].cache_exposure) assumes that nothing
+        is verified, as on a kubelet without the gate, and says so.
+      - The module does not read the kubelets' configuration; that would take the node proxy
+        (C(nodes/proxy)), a permission close to running commands on the node.
+    type: str
+    choices: [NeverVerify, NeverVerifyPreloadedImages, NeverVerifyAllowlistedImages, AlwaysVerify]
 notes:
   - Only pull Secrets are seen. Credentials that the node itself holds (kubelet credential
     provider plugins such as the ECR, GCR or ACR ones, or the node's C(config.json)) are invisible
@@ -91,6 +116,9 @@ notes:
     with O(pod) one LIST of the pod's events. When a Secret is missing, one LIST of Secret names
     (metadata only) across namespaces tells where it is, if the identity may list Secrets there.
   - An image that the kubelet cannot parse is reported with its verdict, not as a failure.
+  - Whether an image is private is known only with O(check_pull), from one more manifest request
+    without credentials, made when the pod has no working credential for the image and its pull
+    policy is not C(Always).
   - A Secret or ServiceAccount that cannot be read (HTTP 403) is reported in the verdict. When the
     apiserver cannot be reached or does not accept the identity (HTTP 401), the task fails.
 seealso:
@@ -127,6 +155,18 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: precheck.images | selectattr('pull.ok', 'false') | list | length == 0
     fail_msg: "{{ precheck.images | map(attribute='verdict') | list }}"
+
+- name: Can nodes that cache the image run it for pods without credentials?
+  regcred.k8s.pull_secret_info:
+    namespace: team-a
+    pod: batch-4k2x9
+    check_pull: true
+    node_policy: NeverVerifyPreloadedImages
+  register: cached
+
+- name: Images a node's cache may run without the pod's credentials
+  ansible.builtin.debug:
+    msg: "{{ cached.images | selectattr('cache_exposure.exposed', 'true') | map(attribute='image') | list }}"
 
 - name: A dedicated ServiceAccount, without asking the registry
   regcred.k8s.pull_secret_info:
@@ -258,6 +298,31 @@ images:
       description: One line that says whether the image will pull and why.
       type: str
       sample: "will pull with Secret regcred (key 127.0.0.1:5000) — checked: digest sha256:f180..."
+    cache_exposure:
+      description:
+        - Whether a node that already has the image (pulled for another pod) may run it for this
+          pod without this pod's credentials. Null when the image is not valid.
+        - C(exposed) is true when it may, false when it may not, null when that depends on what
+          the module cannot learn (whether the image is private without O(check_pull), or the
+          kubelets' allowlist). When true, the module also warns with C(reason).
+        - C(pull_policy) is the C(imagePullPolicy) - with O(pod), of the first of the image's
+          containers that is not C(Always); with O(image), O(image_pull_policy) or the apiserver's
+          default for the tag. C(private) says whether the registry refuses
+          the image without credentials (null when not asked or unknown); C(node_policy) is
+          O(node_policy); C(reason) says why and what to do.
+      type: dict
+      sample:
+        exposed: true
+        pull_policy: IfNotPresent
+        private: true
+        node_policy: null
+        reason: >-
+          the registry refuses anonymous pulls, yet imagePullPolicy is IfNotPresent and the pod has no
+          credential that pulls quay.io/org/app:1.2, so a node that already has it (pulled for another pod)
+          runs it for this pod, unless the kubelets verify credentials for cached images (KEP-2535, off by
+          default); set node_policy when you know their policy; set imagePullPolicy: Always, or run the
+          kubelets with imagePullCredentialsVerificationPolicy: AlwaysVerify (feature gate
+          KubeletEnsureSecretPulledImages, alpha in Kubernetes 1.33 and 1.34)
 events:
   description:
     - The pod's image pull events (C(Failed), C(BackOff) while pulling, C(InspectFailed),
@@ -287,6 +352,7 @@ events:
 
 import datetime
 
+from ansible_collections.regcred.k8s.plugins.module_utils import cache_exposure as exposure
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig
 from ansible_collections.regcred.k8s.plugins.module_utils import keyring
 from ansible_collections.regcred.k8s.plugins.module_utils import kubelet_secret
@@ -298,7 +364,7 @@ from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredM
 from ansible_collections.regcred.k8s.plugins.module_utils.records import format_time
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_dns_label, check_dns_subdomain
 from ansible_collections.regcred.k8s.plugins.module_utils.providers import MintContext
-from ansible_collections.regcred.k8s.plugins.module_utils.registry import head_manifest
+from ansible_collections.regcred.k8s.plugins.module_utils.registry import anonymous_pull, head_manifest
 from ansible_collections.regcred.k8s.plugins.module_utils.service_accounts import METADATA_ONLY
 
 PULL_EVENT_REASONS = ("Failed", "InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret")
@@ -313,6 +379,8 @@ def argument_spec():
         image=dict(type="list", elements="str"),
         service_account=dict(type="str"),
         check_pull=dict(type="bool", default=False),
+        image_pull_policy=dict(type="str", choices=list(exposure.PULL_POLICIES)),
+        node_policy=dict(type="str", choices=list(exposure.NODE_POLICIES)),
     )
 
 
@@ -342,6 +410,8 @@ class Inspection:
         self.warnings = []
         # secret name -> (the Secret or None, its {key: entry}); entries never leave the module
         self.loaded = {}
+        # image -> imagePullPolicy of the pod's containers, or image_pull_policy
+        self.pull_policies = {}
 
     def path(self, resource, name=None):
         return core_path("namespaces", self.namespace, resource, *([] if name is None else [name]))
@@ -439,9 +509,27 @@ class Inspection:
             break
         return pull
 
+    def private(self, ref):
+        """(whether the registry refuses the image to anonymous pulls, None when it cannot tell;
+        why it cannot, or None)."""
+        try:
+            return not anonymous_pull(self.context, ref.registry, ref.repository, ref.reference), None
+        except RegistryError as exc:
+            return None, "asked without credentials, the registry did not tell: %s" % exc
+
+    def cache_exposure(self, text, ref, report):
+        policy = self.pull_policies.get(text) or exposure.default_pull_policy(ref)
+        credentials = exposure.has_credentials(report)
+        asked = self.params["check_pull"] and policy != exposure.ALWAYS and not credentials
+        private, unknown = self.private(ref) if asked else (None, None)
+        found = exposure.assess(text, policy, private, credentials, self.params["node_policy"], unknown)
+        if found["exposed"]:
+            self.warnings.append("%s: %s" % (text, found["reason"]))
+        return found
+
     def image_report(self, text, containers, secrets, none_offered):
         report = {"image": text, "registry": None, "repository": None, "reference": None,
-                  "secrets": secrets, "matches": [], "pull": None}
+                  "secrets": secrets, "matches": [], "pull": None, "cache_exposure": None}
         if containers is not None:
             report["containers"] = containers
         try:
@@ -461,6 +549,7 @@ class Inspection:
                     "them as written, so write it as in the image" % ", ".join(case_only))
             report["verdict"] += " (but %s)" % note
             self.warnings.append("%s: %s" % (text, note))
+        report["cache_exposure"] = self.cache_exposure(text, ref, report)
         return report
 
     # pod and ServiceAccount ------------------------------------------------------------------
@@ -526,6 +615,8 @@ class Inspection:
             result["service_account"] = params["service_account"] or "default"
             offered, none_offered = self.offer_of_account(result["service_account"])
             images = [(text, None) for text in params["image"]]
+            if params["image_pull_policy"]:
+                self.pull_policies = dict.fromkeys(params["image"], params["image_pull_policy"])
         else:
             pod = self.get("pods", params["pod"])
             if pod is None:
@@ -533,6 +624,7 @@ class Inspection:
             result["service_account"] = pod["spec"].get("serviceAccountName") or "default"
             offered, none_offered = self.offer_of_pod(pod, result["service_account"])
             images = diagnosis.pod_images(pod)
+            self.pull_policies = exposure.pull_policies(pod)
             result["events"] = self.pull_events(pod)
         secrets = [self.secret_report(name, source) for name, source in offered]
         result["images"] = [self.image_report(text, containers, secrets, none_offered) for text, containers in images]
@@ -542,7 +634,8 @@ class Inspection:
 def main():
     module = RegcredModule("pull_secret_info", argument_spec(), registry_tls=True,
                            required_one_of=[("pod", "image")],
-                           mutually_exclusive=[("pod", "image"), ("pod", "service_account")])
+                           mutually_exclusive=[("pod", "image"), ("pod", "service_account"),
+                                               ("pod", "image_pull_policy")])
 
     def execute(kube, checked):
         inspection = Inspection(module.params, kube)

@@ -583,3 +583,42 @@ def test_results_and_errors_are_plain():
     error = registry.RegistryAuthError("no", 401, "DENIED")
     assert isinstance(error, registry.RegistryError) and (error.status, error.code) == (401, "DENIED")
     assert issubclass(registry.RegistryConnectionError, registry.RegistryError)
+
+
+# --- anonymous_pull --------------------------------------------------------------------------------
+def anonymous_registry(monkeypatch, token_answer, granted):
+    """A Bearer registry whose manifest answers 200 to the token ``granted`` or nothing else."""
+    url = BASE + "/v2/team/app/manifests/v1"
+
+    def manifest(request_headers):
+        if request_headers.get("Authorization") == "Bearer " + TOKEN and granted:
+            return answer(200, b"", ("Docker-Content-Digest", DIGEST))
+        return challenge(BEARER_CHALLENGE, body=UNAUTHORIZED)
+
+    return scripted(monkeypatch, {("HEAD", url): manifest, ("GET", REALM): token_answer})
+
+
+@pytest.mark.parametrize("granted, public", [(True, True), (False, False)])
+def test_anonymous_pull_asks_the_realm_without_credentials(monkeypatch, granted, public):
+    script = anonymous_registry(monkeypatch, answer(200, {"token": TOKEN}), granted)
+    assert registry.anonymous_pull(MintContext(), HOST, "team/app", "v1") is public
+    assert [(method, "Authorization" in sent) for method, url, sent in script.sent] == [
+        ("HEAD", False), ("GET", False), ("HEAD", True)]
+    assert parse_qs(urlsplit(script.sent[1][1]).query) == {"service": ["reg.example.com"],
+                                                           "scope": ["repository:team/app:pull"]}
+
+
+def test_anonymous_pull_refused_by_the_token_endpoint_or_a_basic_challenge(monkeypatch):
+    anonymous_registry(monkeypatch, answer(401, UNAUTHORIZED), True)
+    assert registry.anonymous_pull(MintContext(), HOST, "team/app", "v1") is False
+    scripted(monkeypatch, {("HEAD", BASE + "/v2/team/app/manifests/v1"): challenge('Basic realm="reg"')})
+    assert registry.anonymous_pull(MintContext(), HOST, "team/app", "v1") is False
+
+
+def test_anonymous_pull_of_an_open_registry_and_its_errors(monkeypatch):
+    url = BASE + "/v2/team/app/manifests/v1"
+    scripted(monkeypatch, {("HEAD", url): answer(200, b"", ("Docker-Content-Digest", DIGEST))})
+    assert registry.anonymous_pull(MintContext(), HOST, "team/app", "v1") is True
+    scripted(monkeypatch, {("HEAD", url): answer(404), ("GET", url): answer(404, MANIFEST_ERROR)})
+    error = failure(lambda: registry.anonymous_pull(MintContext(), HOST, "team/app", "v1"))
+    assert (error.status, error.code) == (404, "MANIFEST_UNKNOWN")
