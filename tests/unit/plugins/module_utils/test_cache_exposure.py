@@ -91,5 +91,5 @@ def test_reasons_in_words():
     assert ce.assess(IMAGE, "IfNotPresent", None, False, None, "the registry did not tell")["reason"].endswith(
         "runs it for this pod; the registry did not tell")
     assert ce.assess(IMAGE, "Always", True, False, None)["reason"].startswith("imagePullPolicy is Always")
-    assert "preloadedImagesVerificationAllowlist" in ce.assess(IMAGE, "IfNotPresent", True, False,
-                                                                 "NeverVerifyAllowlistedImages")["reason"]
+    allowlisted = ce.assess(IMAGE, "IfNotPresent", True, False, "NeverVerifyAllowlistedImages")
+    assert "preloadedImagesVerificationAllowlist" in allowlisted["reason"]
