@@ -344,6 +344,11 @@ def secret_forms(value):
     return {f for f in found if len(f) >= 8}
 
 
+def pull_secret_names(admin, namespace, account="default"):
+    """The names of the pull Secrets a ServiceAccount lists, in order."""
+    return [ref.name for ref in admin.read_namespaced_service_account(account, namespace).image_pull_secrets or []]
+
+
 def wait_for_default(admin, namespace, timeout=30):
     """Wait until the controller-manager has made the namespace's default ServiceAccount."""
     import time  # pylint: disable=import-outside-toplevel

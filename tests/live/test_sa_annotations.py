@@ -13,10 +13,6 @@ def annotations_of(admin, namespace, account="default"):
     return admin.read_namespaced_service_account(account, namespace).metadata.annotations or {}
 
 
-def pull_secret_names(admin, namespace, account="default"):
-    return [ref.name for ref in admin.read_namespaced_service_account(account, namespace).image_pull_secrets or []]
-
-
 def foreign_account(admin, make_namespace):
     """A namespace whose default ServiceAccount carries another controller's annotation and pull Secret."""
     ns = make_namespace("saa")
@@ -43,7 +39,7 @@ def test_set_rerun_and_remove_touch_only_our_key(env, admin, make_namespace, tmp
     account = run.result["namespaces"][ns]["service_accounts"]["default"]
     assert account == {"result": "updated", "image_pull_secrets": ["theirs"], "annotations": {OURS: "harbor"}}, run.result
     assert annotations_of(admin, ns) == {THEIRS: THEIR_VALUE, OURS: "harbor"}
-    assert pull_secret_names(admin, ns) == ["theirs"]
+    assert testenv.pull_secret_names(admin, ns) == ["theirs"]
 
     audit = testenv.AuditLog(env)
     again = testenv.run_task(env, MODULE, args, tmp_path)
@@ -53,7 +49,7 @@ def test_set_rerun_and_remove_touch_only_our_key(env, admin, make_namespace, tmp
     absent = testenv.run_task(env, MODULE, dict(args, state="absent"), tmp_path)
     assert absent.result["changed"] is True, absent.result
     assert annotations_of(admin, ns) == {THEIRS: THEIR_VALUE}
-    assert pull_secret_names(admin, ns) == ["theirs"]
+    assert testenv.pull_secret_names(admin, ns) == ["theirs"]
 
 
 def test_absent_leaves_a_value_that_someone_else_set(env, admin, make_namespace, tmp_path):
@@ -75,7 +71,7 @@ def test_secrets_and_annotations_in_one_write(env, admin, make_namespace, tmp_pa
                            tmp_path)
     assert run.result["changed"] is True, run.result
     assert audit.verbs(AGENT, namespace=ns)["patch"] == 1 and audit.writes(AGENT) == 1
-    assert pull_secret_names(admin, ns) == ["theirs", "ours"]
+    assert testenv.pull_secret_names(admin, ns) == ["theirs", "ours"]
     assert annotations_of(admin, ns) == {THEIRS: THEIR_VALUE, OURS: "harbor"}
 
 

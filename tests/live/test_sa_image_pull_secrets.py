@@ -17,10 +17,6 @@ def make_secrets(admin, namespace, *names):
         admin.create_namespaced_secret(namespace, {"metadata": {"name": name}, "stringData": {"k": "v"}})
 
 
-def pull_secret_names(admin, namespace, account="default"):
-    return [ref.name for ref in admin.read_namespaced_service_account(account, namespace).image_pull_secrets or []]
-
-
 def set_pull_secrets(admin, namespace, names, account="default"):
     admin.patch_namespaced_service_account(account, namespace, {"imagePullSecrets": [{"name": n} for n in names]})
 
@@ -33,7 +29,7 @@ def test_present_absent_exact_keep_foreign_entries(env, admin, make_namespace, t
 
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours", "extra"]}, tmp_path)
     assert run.result["namespaces"][ns]["service_accounts"]["default"]["result"] == "updated", run.result
-    assert pull_secret_names(admin, ns) == ["theirs", "ours", "extra"]
+    assert testenv.pull_secret_names(admin, ns) == ["theirs", "ours", "extra"]
 
     audit = testenv.AuditLog(env)
     again = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours", "extra"]}, tmp_path)
@@ -42,10 +38,10 @@ def test_present_absent_exact_keep_foreign_entries(env, admin, make_namespace, t
     assert audit.verbs(testenv.agent("sa_image_pull_secrets")) == {"list": 3}  # namespaces, ServiceAccounts, Secret names
 
     absent = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours"], "state": "absent"}, tmp_path)
-    assert absent.result["changed"] and pull_secret_names(admin, ns) == ["theirs", "extra"]
+    assert absent.result["changed"] and testenv.pull_secret_names(admin, ns) == ["theirs", "extra"]
 
     exact = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours"], "state": "exact"}, tmp_path)
-    assert exact.result["changed"] and pull_secret_names(admin, ns) == ["ours"]
+    assert exact.result["changed"] and testenv.pull_secret_names(admin, ns) == ["ours"]
 
 
 def test_check_mode_and_diff_write_nothing(env, admin, make_namespace, tmp_path):
@@ -59,7 +55,7 @@ def test_check_mode_and_diff_write_nothing(env, admin, make_namespace, tmp_path)
                                    "after_header": f"{ns}/serviceaccount/default",
                                    "before": {"imagePullSecrets": []}, "after": {"imagePullSecrets": ["ours"]}}]
     assert audit.writes(testenv.agent("sa_image_pull_secrets")) == 0
-    assert pull_secret_names(admin, ns) == []
+    assert testenv.pull_secret_names(admin, ns) == []
 
 
 def test_waits_for_a_service_account_that_appears_later(env, admin, make_namespace, tmp_path):
@@ -76,7 +72,7 @@ def test_waits_for_a_service_account_that_appears_later(env, admin, make_namespa
                                          "wait_timeout": 30}, tmp_path)
     creator.join()
     assert run.result["namespaces"][ns]["service_accounts"]["late"]["result"] == "updated", run.result
-    assert pull_secret_names(admin, ns, "late") == ["ours"]
+    assert testenv.pull_secret_names(admin, ns, "late") == ["ours"]
 
 
 def test_missing_account_fails_without_wait_and_is_created_on_request(env, admin, make_namespace, tmp_path):
@@ -87,7 +83,7 @@ def test_missing_account_fails_without_wait_and_is_created_on_request(env, admin
     assert run.failed and "ServiceAccount builder does not exist" in run.result["namespaces"][ns]["reason"]
     created = testenv.run_task(env, MODULE, dict(args, create_service_account=True), tmp_path)
     assert not created.failed, created.result
-    assert pull_secret_names(admin, ns, "builder") == ["ours"]
+    assert testenv.pull_secret_names(admin, ns, "builder") == ["ours"]
 
 
 def test_fresh_namespace_default_account_is_waited_for(env, admin, tmp_path):
@@ -106,7 +102,7 @@ def test_fresh_namespace_default_account_is_waited_for(env, admin, tmp_path):
     try:
         result = testenv.run_playbook(env, tmp_path / "play.yml")
         assert result.returncode == 0, result.stdout + result.stderr
-        assert pull_secret_names(admin, ns) == ["ours"]
+        assert testenv.pull_secret_names(admin, ns) == ["ours"]
     finally:
         admin.delete_namespace(ns)
 
@@ -123,7 +119,7 @@ def test_all_service_accounts_and_selector(env, admin, make_namespace, tmp_path)
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours"], "all_service_accounts": True}, tmp_path)
     assert set(run.result["namespaces"][ns]["service_accounts"]) == {"default", "builder", "web"}
     for account in ("default", "builder", "web"):
-        assert pull_secret_names(admin, ns, account) == ["ours"]
+        assert testenv.pull_secret_names(admin, ns, account) == ["ours"]
 
 
 def test_missing_secret_fails_or_warns(env, admin, make_namespace, tmp_path):
@@ -131,11 +127,11 @@ def test_missing_secret_fails_or_warns(env, admin, make_namespace, tmp_path):
     testenv.wait_for_default(admin, ns)
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["nope"]}, tmp_path)
     assert run.failed and "Secret nope does not exist" in run.result["namespaces"][ns]["reason"]
-    assert pull_secret_names(admin, ns) == []
+    assert testenv.pull_secret_names(admin, ns) == []
     warned = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["nope"], "require_secret_exists": False},
                               tmp_path)
     assert not warned.failed and any("nope does not exist" in w for w in warned.result["warnings"])
-    assert pull_secret_names(admin, ns) == ["nope"]
+    assert testenv.pull_secret_names(admin, ns) == ["nope"]
 
 
 def test_restricted_identity_partial_failure(env, admin, tmp_path):
@@ -149,7 +145,7 @@ def test_restricted_identity_partial_failure(env, admin, tmp_path):
         assert run.result["namespaces"][allowed]["result"] == "updated"
         assert run.result["namespaces"][denied]["result"] == "failed"
         assert "forbidden" in run.result["namespaces"][denied]["reason"]
-        assert secret in pull_secret_names(admin, allowed)
+        assert secret in testenv.pull_secret_names(admin, allowed)
     finally:
         testenv.run_task(env, MODULE, {"namespace": allowed, "secrets": [secret], "state": "absent"}, tmp_path)
         admin.delete_namespaced_secret(secret, allowed)
@@ -173,7 +169,7 @@ def test_twenty_concurrent_writers_lose_nothing(env, admin, make_namespace, tmp_
         writers.append(testenv.start_playbook(env, workdir / "play.yml"))
     outputs = [w.communicate(timeout=300) for w in writers]
     assert all(w.returncode == 0 for w in writers), [o[0][-2000:] for o in outputs]
-    final = pull_secret_names(admin, ns)
+    final = testenv.pull_secret_names(admin, ns)
     assert sorted(final) == sorted(names + ["foreign"]), final
     assert final[0] == "foreign"
     assert len(final) == len(set(final))
