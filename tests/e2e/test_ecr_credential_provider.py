@@ -95,7 +95,7 @@ def test_official_ecr_plugin_from_the_role_config_gets_the_token_from_the_emulat
     installed = node_dir / "credential-provider" / "bin" / PLUGIN
     built = Path(role_vars(env)["kubelet_credential_provider_binaries"][0]["src"])
     assert hashlib.sha256(installed.read_bytes()).digest() == hashlib.sha256(built.read_bytes()).digest()
-    pid, _ = kubelet_process(env)
+    pid = kubelet_process(env)[0]
     inherited = [v.split(b"=")[0] for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if v.startswith(b"AWS_")]
     assert not inherited, "the kubelet must not have AWS variables of its own"
 
