@@ -11,6 +11,11 @@ hash of its source and of the module's go.mod and go.sum.
 
 ``ceiling`` (tests/bench/ceiling), anchor (d) of ``make bench``, uses the standard library only;
 its cache key is a hash of its source.
+
+``ecr-credential-provider`` is the official ECR kubelet credential provider plugin, built from
+``k8s.io/cloud-provider-aws`` at the release pinned in ``tests/harness/go/ecr-credential-provider/go.mod``
+(the one matching the kubelet), with the flags of that repository's Makefile; the e2e step installs
+it on the node with the kubelet_credential_provider role.
 """
 
 import hashlib
@@ -25,6 +30,10 @@ from pathlib import Path
 GO_DIR = Path(__file__).resolve().parent / "go"
 BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
 HEARTBEAT_SECONDS = 15
+# Limits of one target's build: resolving its packages (which downloads the modules on a fresh
+# machine), and compiling them (a cold Kubernetes build on two cores takes well under an hour).
+RESOLVE_TIMEOUT = 1200
+BUILD_TIMEOUT = 3600
 
 
 def pinned_version(module_dir, module):
@@ -73,31 +82,36 @@ class Target:
         log(f"[build] {self.label} {self.version}: resolving modules and packages "
             f"(first run downloads from the Go module proxy)")
         deps = subprocess.run(["go", "list", "-deps", *missing], cwd=cwd, env=env, check=True,
-                              capture_output=True, text=True).stdout.split()
+                              capture_output=True, text=True, timeout=RESOLVE_TIMEOUT).stdout.split()
         total = len(deps)
         log(f"[build] {self.label}: compiling {', '.join(self.path(p).name for p in missing)} "
             f"({total} packages)")
         started, done = time.monotonic(), [0]
-        stop = threading.Event()
-
-        def heartbeat():
-            while not stop.wait(HEARTBEAT_SECONDS):
-                pct = min(99, 100 * done[0] // max(total, 1))
-                log(f"[build] {self.label}: {done[0]}/{total} packages compiled (~{pct}%), "
-                    f"{int(time.monotonic() - started)} s elapsed")
-
-        ticker = threading.Thread(target=heartbeat, daemon=True)
-        ticker.start()
+        stop, timed_out = threading.Event(), threading.Event()
         tmp = self.dir / f".tmp-{os.getpid()}"
         tmp.mkdir(exist_ok=True)
         cmd = ["go", "build", "-v", "-trimpath", f"-ldflags={self.ldflags}", "-o", str(tmp) + "/",
                *missing]
         with subprocess.Popen(cmd, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True) as proc:
+
+            def heartbeat():
+                while not stop.wait(HEARTBEAT_SECONDS):
+                    elapsed = int(time.monotonic() - started)
+                    if elapsed > BUILD_TIMEOUT:
+                        timed_out.set()
+                        proc.kill()
+                        return
+                    pct = min(99, 100 * done[0] // max(total, 1))
+                    log(f"[build] {self.label}: {done[0]}/{total} packages compiled (~{pct}%), {elapsed} s elapsed")
+
+            threading.Thread(target=heartbeat, daemon=True).start()
             tail = []
             for line in proc.stderr:
                 done[0] += 1
                 tail = (tail + [line.rstrip()])[-30:]
         stop.set()
+        if timed_out.is_set():
+            raise RuntimeError(f"go build of {self.label} did not finish in {BUILD_TIMEOUT} s")
         if proc.returncode:
             raise RuntimeError(f"go build of {self.label} failed:\n" + "\n".join(tail))
         for built in tmp.iterdir():
@@ -128,6 +142,15 @@ def oracle(log=print):
     return target.path(target.packages[0])
 
 
+def ecr_credential_provider_target():
+    """The official ECR credential provider plugin, as cloud-provider-aws's Makefile builds it."""
+    version = pinned_version("ecr-credential-provider", "k8s.io/cloud-provider-aws")
+    ldflags = f"-s -w -X=k8s.io/component-base/version.gitVersion={version} -X=main.gitVersion={version}"
+    return Target("ecr-credential-provider", "ecr-credential-provider",
+                  ["k8s.io/cloud-provider-aws/cmd/ecr-credential-provider"], f"ecr-credential-provider-{version}",
+                  ldflags, env={"CGO_ENABLED": "0"})
+
+
 def ceiling(log=print):
     """The path of the ceiling binary (make bench's anchor (d)), built first when it is missing."""
     key = _source_hash("ceiling/main.go", "ceiling/go.mod", root=BENCH_DIR)
@@ -148,8 +171,10 @@ def targets(with_kubelet=False):
         "hello": Target("test image binary", "hello", ["."], f"hello-{hello}", env={"CGO_ENABLED": "0"}),
     }
     if with_kubelet:
-        # The full run (CI's --kubelet build and make test) also runs the oracle tests.
+        # The full run (CI's --kubelet build and make test) also runs the oracle tests, and its
+        # e2e step installs the official ECR plugin on the node.
         found["kubelet-oracle"] = oracle_target()
+        found["ecr-credential-provider"] = ecr_credential_provider_target()
     return found
 
 

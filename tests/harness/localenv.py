@@ -577,8 +577,11 @@ def start_registries_and_emulators(paths, state, files):
                                       "--config", files["emulators"], "--port", port])
         wait_until(paths, service, lambda p=port, t=trust: http_status(
             f"{'https' if t else 'http'}://127.0.0.1:{p}/", t) > 0)
+    # moto records the requests it answers only while a test has started its recorder
+    # (/moto-api/recorder/start-recording); the record goes to the logs, not to the working directory.
     start(paths, state, "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", ports["moto"],
-                                 "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key])
+                                 "--ssl-cert", files["cloud_serving"].cert, "--ssl-key", files["cloud_serving"].key],
+          env={"MOTO_RECORDER_FILEPATH": str(paths.logs / "moto-recording.jsonl")})
     wait_until(paths, "moto",
                lambda: http_status(f"https://127.0.0.1:{ports['moto']}/moto-api/", cloud_tls) == 200)
     start(paths, state, "ecr-public", [sys.executable, HERE / "emulators_ecr.py", "--config", files["emulators"],
