@@ -2,7 +2,8 @@
 .venv-eda, Java 17) and the event source regcred.k8s.k8s_watch, against the local apiserver.
 
 One ansible-rulebook process serves the whole module; each test uses its own namespaces, labelled
-with this run's selector. Measured, not asserted: the latency from a namespace's creation to its
+with this run's selector. With a node (scripts/localenv up --node), a pod created right after its
+namespace pulls the private image once the rulebook has written the Secret it names. Measured, not asserted: the latency from a namespace's creation to its
 Secret for a burst of 20 namespaces (tests/output/eda/latency.json, docs/benchmarks.md).
 """
 
@@ -23,6 +24,8 @@ from kubernetes.client.exceptions import ApiException
 
 import collection_path
 import localenv
+import testenv
+from test_kubelet_pull import image, start_pod, wait_for_event
 
 ROOT = Path(__file__).resolve().parents[2]
 EDA_VENV = Path(os.environ.get("REGCRED_EDA_VENV") or ROOT / ".venv-eda")
@@ -113,6 +116,18 @@ def attached(admin, namespace, account="default"):
     return SECRET in [ref.name for ref in refs]
 
 
+class NamingTheSecret:
+    """The admin client, except that each pod it creates names the rulebook's Secret in its own
+    imagePullSecrets; the rest of the pod is start_pod's."""
+
+    def __init__(self, admin):
+        self.admin = admin
+
+    def create_namespaced_pod(self, namespace, body):
+        body["spec"]["imagePullSecrets"] = [{"name": SECRET}]
+        return self.admin.create_namespaced_pod(namespace, body)
+
+
 def wait_until(rulebook, what, check, timeout=CONVERGE_SECONDS):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -177,6 +192,36 @@ def rulebook_fixture(env, names, selector, tmp_path_factory):
 def test_a_namespace_created_before_the_source_connected_is_caught_by_the_first_list(rulebook, admin_module):
     wait_until(rulebook, f"Secret and default attachment in {rulebook.before}",
                lambda: secret_exists(admin_module, rulebook.before) and attached(admin_module, rulebook.before))
+
+
+def test_a_pod_created_right_after_its_namespace_runs_once_the_secret_is_there(rulebook, names, admin_module, env, node):
+    """On the node: the pod is created before the Secret exists and names it itself (a pod that
+    relies on its ServiceAccount got no imagePullSecrets at creation and would stay in back-off).
+    The kubelet fails to read the Secret, pulls without it and is refused, and its next retry after
+    the rulebook wrote the Secret pulls and runs the image; nobody touches the pod."""
+    namespace = names("pod")
+    testenv.wait_for_default(admin_module, namespace)  # a pod needs its ServiceAccount to exist
+    since = start_pod(NamingTheSecret(admin_module), node, namespace, image(env, "basic"))
+    assert not secret_exists(admin_module, namespace), "the Secret was there before the pod: nothing to prove"
+    wait_until(rulebook, f"Secret in {namespace}", lambda: secret_exists(admin_module, namespace))
+    secret_at = time.monotonic() - since
+    # A one-shot pod: it ends once the kubelet's retry pulled and ran the image. (Not outcome() of
+    # the e2e tests: while the pod's status still shows the back-off, the retry's Pulling event
+    # would count there as a further refusal.)
+    wait_until(rulebook, f"the run of {namespace}/hello",
+               lambda: admin_module.read_namespaced_pod("hello", namespace).status.phase in ("Succeeded", "Failed"))
+    seconds = time.monotonic() - since
+    pod = admin_module.read_namespaced_pod("hello", namespace)
+    (status,) = pod.status.container_statuses
+    assert pod.status.phase == "Succeeded" and status.state.terminated.exit_code == 0, status.state
+    assert status.image_id.endswith("@" + env["REGCRED_TEST_IMAGE_DIGEST"]), status.image_id
+    # The kubelet did try before the Secret existed, and pulled at a retry.
+    wait_for_event(admin_module, namespace, "hello", "FailedToRetrieveImagePullSecret")
+    wait_for_event(admin_module, namespace, "hello", "Pulled")
+    figures = {"secret_s": round(secret_at, 2), "ran_s": round(seconds, 2)}
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "pod.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print("pod created right after its namespace:", json.dumps(figures))
 
 
 def test_a_burst_of_20_namespaces_each_gets_its_secret(rulebook, names, admin_module):
