@@ -26,6 +26,7 @@ SOURCE_ARG_SPEC = dict(
     watch_timeout=dict(type="int", default=120),
     backoff_initial=dict(type="float", default=1.0),
     backoff_max=dict(type="float", default=30.0),
+    batch_window=dict(type="float", default=0.0),
 )
 
 
@@ -53,6 +54,8 @@ def settings(args):
         raise InputError("watch_timeout", "must be at least 1 second")
     if not 0 < params["backoff_initial"] <= params["backoff_max"]:
         raise InputError("backoff_initial", "must be above 0 and at most backoff_max")
+    if params["batch_window"] < 0:
+        raise InputError("batch_window", "must be 0 (no batches) or more seconds")
     return params
 
 

@@ -2,9 +2,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
+# The end-to-end helpers (the pod on the node, its outcome, its events), imported by the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
 # pylint: disable=wrong-import-position,unused-import
 import collection_path  # noqa: E402
-from testenv import admin_fixture, env_fixture, make_namespace_fixture  # noqa: E402,F401
+from testenv import admin_fixture, env_fixture, make_namespace_fixture, node_fixture  # noqa: E402,F401
 
 collection_path.add_to_sys_path()

@@ -370,6 +370,17 @@ def whoami_of(kube):
     return review["status"]["userInfo"]["username"]
 
 
+@pytest.fixture(scope="session", name="node")
+def node_fixture(env):
+    """The node's name. Without a node the suite fails in CI and is skipped, saying so, elsewhere."""
+    if "REGCRED_NODE_NAME" not in env:
+        message = "the local environment has no node: start it with 'scripts/localenv up --node'"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return env["REGCRED_NODE_NAME"]
+
+
 @pytest.fixture(name="admin")
 def admin_fixture(env):
     """CoreV1Api as the admin identity."""

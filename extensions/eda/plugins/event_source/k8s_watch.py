@@ -6,10 +6,11 @@
 LIST then WATCH of each kind with the collection's own connection code (the modules' options and
 K8S_AUTH_* variables), bookmarks on, resuming from the last resourceVersion, a fresh LIST after
 410 Gone and reconnects with backoff. Each event holds an object's kind, name, namespace, labels
-and the event type, never its data. See docs/event-driven.md.
+and the event type, never its data; with batch_window, Namespace events that come close together
+are emitted as one event with the list of them under ``batch``. See docs/event-driven.md.
 
 Arguments: kinds (Namespace, ServiceAccount), label_selector, namespace_selector, watch_timeout,
-backoff_initial, backoff_max, and the connection options kubeconfig, context, host, api_key,
+backoff_initial, backoff_max, batch_window, and the connection options kubeconfig, context, host, api_key,
 validate_certs, ca_cert, client_cert, client_key, proxy, impersonate_user, impersonate_groups,
 request_timeout.
 """
@@ -26,6 +27,7 @@ try:
 except ImportError:  # ansible-rulebook runs this file by path: import the collection around it
     sys.path.insert(0, str(Path(os.path.abspath(__file__)).parents[7]))
     from ansible_collections.regcred.k8s.plugins.module_utils import watch_events
+from ansible_collections.regcred.k8s.plugins.module_utils.event_batches import Batcher
 from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, KubeError
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import Kube, core_path
 from ansible_collections.regcred.k8s.plugins.module_utils.version import user_agent
@@ -102,15 +104,36 @@ def watch(kind, params, emit, stop):
             stop.wait(delay)
 
 
+async def forward(raw, queue, batcher):
+    """Hand the watching threads' events (from ``raw``) to ansible-rulebook's ``queue``, batched.
+    One pending get at a time, kept across the waits for a batch, so that no event is lost."""
+    loop = asyncio.get_running_loop()
+    getting = None
+    try:
+        while True:
+            getting = getting or asyncio.ensure_future(raw.get())
+            due = batcher.next_due()
+            done, _pending = await asyncio.wait({getting}, timeout=None if due is None else max(0.0, due - loop.time()))
+            now = loop.time()
+            ready = batcher.add(getting.result(), now) if done else []
+            getting = None if done else getting
+            for event in ready + batcher.due(now):
+                await queue.put(event)
+    finally:
+        if getting:
+            getting.cancel()
+
+
 async def main(queue, args):
     """The entry point ansible-rulebook calls: one watching thread per kind."""
     params = watch_events.settings(args)
     loop = asyncio.get_running_loop()
     stop = threading.Event()
     finished = loop.create_future()
+    raw = asyncio.Queue()
 
     def emit(event):
-        asyncio.run_coroutine_threadsafe(queue.put(event), loop).result()
+        asyncio.run_coroutine_threadsafe(raw.put(event), loop).result()
 
     def settle(error):
         if not finished.done():
@@ -127,10 +150,14 @@ async def main(queue, args):
         else:
             loop.call_soon_threadsafe(settle, None)
 
+    forwarding = asyncio.ensure_future(forward(raw, queue, Batcher(params["batch_window"])))
     for kind in params["kinds"]:
         # Daemon threads: a watch blocked in a read must not hold up ansible-rulebook's exit.
         threading.Thread(target=run, args=(kind,), name="k8s_watch-" + kind, daemon=True).start()
     try:
-        await finished
+        done, _pending = await asyncio.wait({finished, forwarding}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
     finally:
         stop.set()
+        forwarding.cancel()

@@ -23,6 +23,7 @@ def test_settings_defaults_and_env_fallback(monkeypatch):
     assert params["request_timeout"] == 7.0
     assert params["kinds"] == ["Namespace", "ServiceAccount"]
     assert params["watch_timeout"] == 120
+    assert params["batch_window"] == 0.0
 
 
 @pytest.mark.parametrize("args, field", [
@@ -33,6 +34,7 @@ def test_settings_defaults_and_env_fallback(monkeypatch):
     ({"watch_timeout": 0}, "watch_timeout"),
     ({"backoff_initial": 60, "backoff_max": 30}, "backoff_initial"),
     ({"watch_timeout": "soon"}, "watch_timeout"),
+    ({"batch_window": -1}, "batch_window"),
     ({"no_such_option": 1}, "no_such_option"),
 ])
 def test_bad_settings_name_the_field(args, field):
