@@ -66,13 +66,13 @@ def run_pod(env, admin, node, namespace, name, policy="IfNotPresent", secret=Fal
 
 
 def assert_ran(admin, namespace, name, result):
-    verdict, status, _ = result
+    verdict, status = result[:2]
     assert verdict == "pulled", (status, events(admin, namespace, name))
     assert status.state.terminated.exit_code == 0, status.state.terminated
 
 
-def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env, admin, node, namespace,
-                                                                              verification, timings):  # pylint: disable=unused-argument
+@pytest.mark.usefixtures("verification")
+def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env, admin, node, namespace, timings):
     node_dir = Path(env["REGCRED_NODE_DIR"])
     flags = (node_dir / "kubelet.env").read_text()
     kubelet_config = (node_dir / "kubelet.yaml").read_text()
@@ -80,7 +80,7 @@ def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env
 
     # 1) The pod with the Secret pulls the private image (Always: a real pull), which the node keeps.
     assert_ran(admin, namespace, "with-secret", run_pod(env, admin, node, namespace, "with-secret", "Always", secret=True))
-    assert any(r == "Pulled" for r, _ in events(admin, namespace, "with-secret"))
+    assert "Pulled" in [event[0] for event in events(admin, namespace, "with-secret")]
 
     # 2) Policy off (the kubelet's default): a pod without credentials runs the cached image.
     result = run_pod(env, admin, node, namespace, "cached-off")
@@ -114,7 +114,7 @@ def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env
     assert result[0] == "refused", result
     failed = wait_for_event(admin, namespace, "cached-verified", "Failed")
     assert any("401 Unauthorized" in m for m in failed), failed
-    assert not any("already present on machine" in m for _, m in events(admin, namespace, "cached-verified"))
+    assert not any("already present on machine" in event[1] for event in events(admin, namespace, "cached-verified"))
     timings["cached private image without credentials refused, AlwaysVerify"] = round(result[2], 2)
 
     # 4) absent: the previous flags, no drop-in, and the cached image runs without credentials again.
