@@ -7,6 +7,7 @@ pod pulls (``imagePullPolicy: Always``), so an image cached by an earlier test p
 """
 
 import base64
+import ipaddress
 import json
 import secrets
 import subprocess
@@ -50,13 +51,14 @@ def shared_login(env):
     return env["REGCRED_REGISTRY_USER"], env["REGCRED_REGISTRY_PASSWORD"]
 
 
-def start_pod(admin, node, namespace, ref, name="hello"):
-    """A one-shot pod on the node: host network and a fixed nodeName, so it needs neither CNI nor a
-    scheduler. It has no imagePullSecrets and no API token; pulling is all it tests."""
+def start_pod(admin, node, namespace, ref, name="hello", account=None):
+    """A one-shot pod on the node, as ServiceAccount ``account`` (else default): a fixed nodeName,
+    as there is no scheduler; its network is the node's CNI bridge. It has no imagePullSecrets and
+    no API token; pulling is all it tests."""
     admin.create_namespaced_pod(namespace, {
         "metadata": {"name": name},
-        "spec": {"nodeName": node, "hostNetwork": True, "restartPolicy": "Never",
-                 "automountServiceAccountToken": False,
+        "spec": {"nodeName": node, "restartPolicy": "Never", "automountServiceAccountToken": False,
+                 **({"serviceAccountName": account} if account else {}),
                  "containers": [{"name": "hello", "image": ref, "imagePullPolicy": "Always"}]}})
     return time.monotonic()
 
@@ -79,8 +81,9 @@ def outcome(admin, namespace, name, since, timeout=OUTCOME_TIMEOUT):
             waiting = status.state.waiting
             if not (waiting and waiting.reason in PULL_FAILURES):
                 continue
-            attempts = pull_attempts(admin, namespace, name)
-            if raced_at is None and secret_unread(admin, namespace, pod):
+            found = pod_events(admin, namespace, name)
+            attempts = pull_attempts(found)
+            if raced_at is None and secret_unread(admin, namespace, pod, found):
                 raced_at = attempts
             elif raced_at is None or attempts > raced_at:
                 return "refused", waiting.reason, time.monotonic() - since
@@ -89,24 +92,28 @@ def outcome(admin, namespace, name, since, timeout=OUTCOME_TIMEOUT):
                          f"{pod.status.phase}; events: {events(admin, namespace, name)}")
 
 
-def secret_unread(admin, namespace, pod):
-    """Whether the kubelet said it could not read a pull Secret that exists now: only then is a
-    failed pull a race with the Secret cache and not a refusal."""
-    unread = [m for r, m in events(admin, namespace, pod.metadata.name) if r == "FailedToRetrieveImagePullSecret"]
+def secret_unread(admin, namespace, pod, found):
+    """Whether the kubelet said (in the pod's events ``found``) it could not read a pull Secret that
+    exists now: only then is a failed pull a race with the Secret cache and not a refusal."""
+    unread = [e for e in found if e.reason == "FailedToRetrieveImagePullSecret"]
     names = [ref.name for ref in pod.spec.image_pull_secrets or []]
     existing = {s.metadata.name for s in admin.list_namespaced_secret(namespace).items}
     return bool(unread) and bool(names) and all(n in existing for n in names)
 
 
-def pull_attempts(admin, namespace, name):
-    """How often the kubelet started pulling for the pod (its Pulling events, with their counts)."""
-    found = admin.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
+def pull_attempts(found):
+    """How often the kubelet started pulling for the pod (its Pulling events ``found``, with their counts)."""
     return sum(e.count or 1 for e in found if e.reason == "Pulling")
+
+
+def pod_events(admin, namespace, name):
+    """The pod's Event objects, in the apiserver's order."""
+    return admin.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
 
 
 def events(admin, namespace, name):
     """The pod's events as (reason, message), oldest first."""
-    found = admin.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
+    found = pod_events(admin, namespace, name)
     found.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
     return [(e.reason, e.message or "") for e in found]
 
@@ -189,6 +196,9 @@ def test_default_service_account_secret_pulls(env, admin, node, namespace, tmp_p
     assert_pulls(env, admin, node, namespace, kind, tmp_path, timings, f"pull and run ({kind})")
     pod = admin.read_namespaced_pod("hello", namespace)
     assert [s.name for s in pod.spec.image_pull_secrets] == ["regcred"], "admission copies them from default"
+    assert not pod.spec.host_network
+    assert ipaddress.ip_address(pod.status.pod_ip) in ipaddress.ip_network(env["REGCRED_NODE_POD_SUBNET"]), \
+        f"{pod.status.pod_ip} is not from the node's CNI bridge"
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRIES))
