@@ -314,13 +314,25 @@ def bridge_ports(bridge):
 def remove_network(node):
     """Delete what the pods' network left outside the node directory: veths still on the bridge
     (their netns are gone once unmounted, and the veths with them), the bridge, and libcni's cached
-    results of the network. Returns (ports, bridges, cache entries) removed."""
+    results of the node's sandboxes. Returns (ports, bridges, cache entries) removed."""
     ports = bridge_ports(node.network.bridge)
     for port in ports:
         subprocess.run(["ip", "link", "delete", port], capture_output=True, check=False, timeout=20)
     bridge = subprocess.run(["ip", "link", "delete", node.network.bridge, "type", "bridge"],
                             capture_output=True, check=False, timeout=20).returncode == 0
-    cached = list(CNI_CACHE.glob(f"{node.network.name}-*"))
-    for entry in cached:
-        entry.unlink(missing_ok=True)
+    cached = cached_results(node.network.name, [p.name for p in CNI_CACHE.glob("*")])
+    for name in cached:
+        (CNI_CACHE / name).unlink(missing_ok=True)
     return len(ports), int(bridge), len(cached)
+
+
+def cached_results(network, names):
+    """Of libcni's cache entries ``names`` (<network>-<sandbox id>-<interface>), those of the
+    sandboxes on ``network``: theirs, and those of containerd's own loopback network
+    (``cni-loopback``) for the same sandboxes."""
+    def sandbox(name):
+        parts = name.rsplit("-", 2)
+        return parts[1] if len(parts) == 3 else None
+
+    ours = {sandbox(name) for name in names if name.startswith(network + "-")} - {None}
+    return [name for name in names if sandbox(name) in ours]

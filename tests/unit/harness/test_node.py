@@ -48,3 +48,11 @@ def test_containerd_runs_the_debian_plugins_with_the_nodes_network(tmp_path):
 def test_missing_cni_plugins_are_named(tmp_path):
     (tmp_path / "bridge").write_bytes(b"")
     assert node.missing_cni_plugins(tmp_path) == ["host-local", "loopback"]
+
+
+def test_the_cached_results_of_the_nodes_sandboxes_go_with_their_loopback_ones():
+    ours, theirs = "a" * 64, "b" * 64
+    names = [f"regcred-1234567890-{ours}-eth0", f"cni-loopback-{ours}-lo",
+             f"regcred-0987654321-{theirs}-eth0", f"cni-loopback-{theirs}-lo", "unrelated"]
+    assert node.cached_results("regcred-1234567890", names) == names[:2]
+    assert node.cached_results("regcred-1234567890", names[2:]) == []
