@@ -11,7 +11,6 @@ stands for ``systemctl restart kubelet``.
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
