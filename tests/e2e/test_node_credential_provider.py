@@ -174,12 +174,12 @@ def cluster_side_fixture(env, namespace):
 
 
 def token_mode_rbac(env, namespace):
-    """The names of the ClusterRole and the RoleBinding of the cluster side that exist."""
+    """Which of the cluster side's ClusterRole, ClusterRoleBinding and RoleBinding (in ``namespace``) exist."""
     rbac = client.RbacAuthorizationV1Api(testenv.api_client(env["KUBECONFIG"]))
     named = f"metadata.name={RBAC_NAME}"
-    roles = [r.metadata.name for r in rbac.list_cluster_role(field_selector=named).items]
-    bindings = [b.metadata.name for b in rbac.list_namespaced_role_binding(namespace, field_selector=named).items]
-    return roles, bindings
+    found = (rbac.list_cluster_role(field_selector=named), rbac.list_cluster_role_binding(field_selector=named),
+             rbac.list_namespaced_role_binding(namespace, field_selector=named))
+    return [bool(listed.items) for listed in found]
 
 
 @pytest.mark.usefixtures("provider")
@@ -192,7 +192,7 @@ def test_service_account_token_mode_chooses_the_login_by_annotation(env, admin, 
     admin.create_namespaced_service_account(namespace, {"metadata": {"name": "plain"}})
     cluster_side("present")
     assert admin.read_namespaced_service_account("team", namespace).metadata.annotations == {ANNOTATION: "team", KEPT: "yes"}
-    assert token_mode_rbac(env, namespace) == ([RBAC_NAME], [RBAC_NAME]), "bound in the namespace, not cluster-wide"
+    assert token_mode_rbac(env, namespace) == [True, False, True], "bound in the namespace, not cluster-wide"
     run_role(env, "present", audience=AUDIENCE, credentials=[login(env, name="team", namespaces=[namespace])])
     rendered = (Path(env["REGCRED_NODE_DIR"]) / "credential-provider" / "config.yaml").read_text()
     assert f"serviceAccountTokenAudience: {AUDIENCE}" in rendered and "cacheType: ServiceAccount" in rendered
@@ -212,4 +212,4 @@ def test_service_account_token_mode_chooses_the_login_by_annotation(env, admin, 
 
     cluster_side("absent")
     assert admin.read_namespaced_service_account("team", namespace).metadata.annotations == {KEPT: "yes"}
-    assert token_mode_rbac(env, namespace) == ([], [])
+    assert token_mode_rbac(env, namespace) == [False, False, False]
