@@ -9,13 +9,12 @@ right Secret still runs, and ``state: absent`` gives the kubelet its previous co
 import base64
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 import testenv
-from test_kubelet_pull import events, image, outcome, wait_for_event
+from test_kubelet_pull import events, image, outcome, start_pod, wait_for_event
 from test_node_credential_provider import LOCALENV, NODE_VARIABLES, kubelet_process, recap
 
 PLAY = Path(__file__).resolve().parent / "image_pull_verification.yml"
@@ -57,12 +56,8 @@ def login_secret(env, admin, namespace):
 
 def run_pod(env, admin, node, namespace, name, policy="IfNotPresent", secret=False):
     """A one-shot pod on the node with the private test image; (outcome, detail, seconds) as outcome() gives."""
-    spec = {"nodeName": node, "hostNetwork": True, "restartPolicy": "Never", "automountServiceAccountToken": False,
-            "containers": [{"name": "hello", "image": image(env, "basic"), "imagePullPolicy": policy}]}
-    if secret:
-        spec["imagePullSecrets"] = [{"name": SECRET}]
-    admin.create_namespaced_pod(namespace, {"metadata": {"name": name}, "spec": spec})
-    return outcome(admin, namespace, name, time.monotonic())
+    since = start_pod(admin, node, namespace, image(env, "basic"), name, policy=policy, secrets=[SECRET] if secret else ())
+    return outcome(admin, namespace, name, since)
 
 
 def assert_ran(admin, namespace, name, result):

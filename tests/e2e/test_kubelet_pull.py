@@ -7,6 +7,7 @@ pod pulls (``imagePullPolicy: Always``), so an image cached by an earlier test p
 """
 
 import base64
+import ipaddress
 import json
 import secrets
 import subprocess
@@ -50,14 +51,16 @@ def shared_login(env):
     return env["REGCRED_REGISTRY_USER"], env["REGCRED_REGISTRY_PASSWORD"]
 
 
-def start_pod(admin, node, namespace, ref, name="hello"):
-    """A one-shot pod on the node: host network and a fixed nodeName, so it needs neither CNI nor a
-    scheduler. It has no imagePullSecrets and no API token; pulling is all it tests."""
+def start_pod(admin, node, namespace, ref, name="hello", account=None, policy="Always", secrets=()):
+    """A one-shot pod on the node, as ServiceAccount ``account`` (else default): a fixed nodeName,
+    as there is no scheduler; its network is the node's CNI bridge. Its own imagePullSecrets are
+    ``secrets`` (by default none) and it has no API token; pulling is all it tests."""
     admin.create_namespaced_pod(namespace, {
         "metadata": {"name": name},
-        "spec": {"nodeName": node, "hostNetwork": True, "restartPolicy": "Never",
-                 "automountServiceAccountToken": False,
-                 "containers": [{"name": "hello", "image": ref, "imagePullPolicy": "Always"}]}})
+        "spec": {"nodeName": node, "restartPolicy": "Never", "automountServiceAccountToken": False,
+                 **({"serviceAccountName": account} if account else {}),
+                 **({"imagePullSecrets": [{"name": s} for s in secrets]} if secrets else {}),
+                 "containers": [{"name": "hello", "image": ref, "imagePullPolicy": policy}]}})
     return time.monotonic()
 
 
@@ -68,9 +71,10 @@ def outcome(admin, namespace, name, since, timeout=OUTCOME_TIMEOUT):
     A pull that failed while the kubelet could not yet read a pull Secret the pod names (its
     FailedToRetrieveImagePullSecret event: the Secret was written a moment before and the kubelet's
     Secret cache had not caught up) says nothing about the credentials: the kubelet retries after
-    its back-off, and the retry decides."""
+    its back-off, and the retry decides. Until the retry ends the pod's status still shows the
+    back-off, so only a further failed pull (its "Failed to pull image" event) is a refusal."""
     deadline = since + timeout
-    raced_at = None  # the kubelet's pull attempts when a failure was found to be that race
+    raced_at = None  # the failed pulls counted when a failure was found to be that race
     while time.monotonic() < deadline:
         pod = admin.read_namespaced_pod(name, namespace)
         if pod.status.phase in ("Succeeded", "Failed"):
@@ -79,34 +83,41 @@ def outcome(admin, namespace, name, since, timeout=OUTCOME_TIMEOUT):
             waiting = status.state.waiting
             if not (waiting and waiting.reason in PULL_FAILURES):
                 continue
-            attempts = pull_attempts(admin, namespace, name)
-            if raced_at is None and secret_unread(admin, namespace, pod):
-                raced_at = attempts
-            elif raced_at is None or attempts > raced_at:
+            found = pod_events(admin, namespace, name)
+            failed = failed_pulls(found)
+            if raced_at is None and secret_unread(admin, namespace, pod, found):
+                # The raced pull's own event may not be listed yet: it counts as one.
+                raced_at = max(failed, 1)
+            elif raced_at is None or failed > raced_at:
                 return "refused", waiting.reason, time.monotonic() - since
         time.sleep(0.2)
     raise AssertionError(f"pod {namespace}/{name} neither ran nor failed to pull in {timeout} s: "
                          f"{pod.status.phase}; events: {events(admin, namespace, name)}")
 
 
-def secret_unread(admin, namespace, pod):
-    """Whether the kubelet said it could not read a pull Secret that exists now: only then is a
-    failed pull a race with the Secret cache and not a refusal."""
-    unread = [m for r, m in events(admin, namespace, pod.metadata.name) if r == "FailedToRetrieveImagePullSecret"]
+def secret_unread(admin, namespace, pod, found):
+    """Whether the kubelet said (in the pod's events ``found``) it could not read a pull Secret that
+    exists now: only then is a failed pull a race with the Secret cache and not a refusal."""
+    unread = [e for e in found if e.reason == "FailedToRetrieveImagePullSecret"]
     names = [ref.name for ref in pod.spec.image_pull_secrets or []]
     existing = {s.metadata.name for s in admin.list_namespaced_secret(namespace).items}
     return bool(unread) and bool(names) and all(n in existing for n in names)
 
 
-def pull_attempts(admin, namespace, name):
-    """How often the kubelet started pulling for the pod (its Pulling events, with their counts)."""
-    found = admin.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
-    return sum(e.count or 1 for e in found if e.reason == "Pulling")
+def failed_pulls(found):
+    """How many of the kubelet's pulls for the pod failed (its "Failed to pull image" events
+    ``found``, with their counts; not the "Error: ImagePullBackOff" ones of a sync in back-off)."""
+    return sum(e.count or 1 for e in found if e.reason == "Failed" and (e.message or "").startswith("Failed to pull image"))
+
+
+def pod_events(admin, namespace, name):
+    """The pod's Event objects, in the apiserver's order."""
+    return admin.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
 
 
 def events(admin, namespace, name):
     """The pod's events as (reason, message), oldest first."""
-    found = admin.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
+    found = pod_events(admin, namespace, name)
     found.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
     return [(e.reason, e.message or "") for e in found]
 
@@ -189,6 +200,9 @@ def test_default_service_account_secret_pulls(env, admin, node, namespace, tmp_p
     assert_pulls(env, admin, node, namespace, kind, tmp_path, timings, f"pull and run ({kind})")
     pod = admin.read_namespaced_pod("hello", namespace)
     assert [s.name for s in pod.spec.image_pull_secrets] == ["regcred"], "admission copies them from default"
+    assert not pod.spec.host_network
+    assert ipaddress.ip_address(pod.status.pod_ip) in ipaddress.ip_network(env["REGCRED_NODE_POD_SUBNET"]), \
+        f"{pod.status.pod_ip} is not from the node's CNI bridge"
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRIES))

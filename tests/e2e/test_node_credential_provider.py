@@ -11,7 +11,6 @@ stands for ``systemctl restart kubelet``.
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -144,56 +143,73 @@ def test_a_kubelet_that_does_not_come_back_gets_its_previous_configuration(env):
 
 AUDIENCE = "regcred-credential-provider"
 ANNOTATION = "regcred.k8s/credential"
+KEPT = "other.example/keep"
+CLUSTER_PLAY = HERE / "token_mode_cluster.yml"
+RBAC_NAME = "regcred-e2e-token-audience"
 
 
-@pytest.fixture(name="nodes_may_request_the_audience")
-def nodes_may_request_the_audience_fixture(env):
-    """The RBAC that lets the kubelets (group system:nodes) request ServiceAccount tokens for the
-    plugin's audience (Kubernetes 1.34 checks it: ServiceAccountNodeAudienceRestriction)."""
-    api = client.RbacAuthorizationV1Api(testenv.api_client(env["KUBECONFIG"]))
-    name = "regcred-e2e-node-token-audience"
-    api.create_cluster_role({"metadata": {"name": name}, "rules": [
-        {"apiGroups": [""], "resources": [AUDIENCE], "verbs": ["request-serviceaccounts-token-audience"]}]})
-    api.create_cluster_role_binding({"metadata": {"name": name},
-                                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-                                     "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"}]})
-    yield
-    api.delete_cluster_role_binding(name)
-    api.delete_cluster_role(name)
+def token_mode_cluster(env, namespace, state):
+    """The cluster side of token mode in one play (token_mode_cluster.yml): the role's cluster entry
+    grants the nodes tokens for the audience for the test's ServiceAccounts of ``namespace``, and
+    sa_image_pull_secrets sets the annotation of the one that has a login; ``absent`` undoes both."""
+    done = testenv.run_playbook(env, CLUSTER_PLAY, extra_env={
+        "E2E_STATE": state, "E2E_NAMESPACE": namespace, "E2E_AUDIENCE": AUDIENCE,
+        "E2E_SERVICE_ACCOUNTS": json.dumps(["team", "plain"]), "E2E_ANNOTATED": "team", "E2E_LOGIN": "team"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    return done
 
 
-def start_pod_as(admin, node, namespace, ref, name, account):
-    """A one-shot pod as start_pod() makes it, run as ServiceAccount ``account``."""
-    admin.create_namespaced_pod(namespace, {
-        "metadata": {"name": name},
-        "spec": {"nodeName": node, "hostNetwork": True, "restartPolicy": "Never", "serviceAccountName": account,
-                 "automountServiceAccountToken": False,
-                 "containers": [{"name": "hello", "image": ref, "imagePullPolicy": "Always"}]}})
-    return time.monotonic()
+@pytest.fixture(name="cluster_side")
+def cluster_side_fixture(env, namespace):
+    """Applies the cluster side of token mode; undoes it after the test if the test did not."""
+    applied = []
+
+    def apply(state):
+        token_mode_cluster(env, namespace, state)
+        applied.append(state)
+
+    yield apply
+    if applied[-1:] == ["present"]:
+        token_mode_cluster(env, namespace, "absent")
 
 
-@pytest.mark.usefixtures("provider", "nodes_may_request_the_audience")
-def test_service_account_token_mode_chooses_the_login_by_annotation(env, admin, node, namespace, timings):
+def token_mode_rbac(env, namespace):
+    """Which of the cluster side's ClusterRole, ClusterRoleBinding and RoleBinding (in ``namespace``) exist."""
+    rbac = client.RbacAuthorizationV1Api(testenv.api_client(env["KUBECONFIG"]))
+    named = f"metadata.name={RBAC_NAME}"
+    found = (rbac.list_cluster_role(field_selector=named), rbac.list_cluster_role_binding(field_selector=named),
+             rbac.list_namespaced_role_binding(namespace, field_selector=named))
+    return [bool(listed.items) for listed in found]
+
+
+@pytest.mark.usefixtures("provider")
+def test_service_account_token_mode_chooses_the_login_by_annotation(env, admin, node, namespace, timings, cluster_side):
     """The kubelet passes the pod's ServiceAccount token (for the audience) and annotation to the
     plugin: a ServiceAccount annotated with the login's name pulls, one without it is refused. The
     plugin gives the login only for a token with the audience, from the login's namespace, so the
     pull also shows that the token arrived."""
-    admin.create_namespaced_service_account(namespace, {"metadata": {
-        "name": "team", "annotations": {ANNOTATION: "team", "other.example/keep": "yes"}}})
+    admin.create_namespaced_service_account(namespace, {"metadata": {"name": "team", "annotations": {KEPT: "yes"}}})
     admin.create_namespaced_service_account(namespace, {"metadata": {"name": "plain"}})
+    cluster_side("present")
+    assert admin.read_namespaced_service_account("team", namespace).metadata.annotations == {ANNOTATION: "team", KEPT: "yes"}
+    assert token_mode_rbac(env, namespace) == [True, False, True], "bound in the namespace, not cluster-wide"
     run_role(env, "present", audience=AUDIENCE, credentials=[login(env, name="team", namespaces=[namespace])])
     rendered = (Path(env["REGCRED_NODE_DIR"]) / "credential-provider" / "config.yaml").read_text()
     assert f"serviceAccountTokenAudience: {AUDIENCE}" in rendered and "cacheType: ServiceAccount" in rendered
 
-    since = start_pod_as(admin, node, namespace, image(env, "basic"), "annotated", "team")
+    since = start_pod(admin, node, namespace, image(env, "basic"), "annotated", "team")
     result, status, seconds = outcome(admin, namespace, "annotated", since)
     assert result == "pulled", (status, events(admin, namespace, "annotated"))
     assert status.image_id.endswith("@" + env["REGCRED_TEST_IMAGE_DIGEST"]), status.image_id
     timings["pull with the ServiceAccount's login (token mode)"] = round(seconds, 2)
 
-    since = start_pod_as(admin, node, namespace, image(env, "basic"), "unannotated", "plain")
+    since = start_pod(admin, node, namespace, image(env, "basic"), "unannotated", "plain")
     result, detail, seconds = outcome(admin, namespace, "unannotated", since)
     assert result == "refused", detail
     failed = wait_for_event(admin, namespace, "unannotated", "Failed")
     assert any("401 Unauthorized" in m for m in failed), failed
     timings["refused without the annotation (token mode)"] = round(seconds, 2)
+
+    cluster_side("absent")
+    assert admin.read_namespaced_service_account("team", namespace).metadata.annotations == {KEPT: "yes"}
+    assert token_mode_rbac(env, namespace) == [False, False, False]

@@ -122,18 +122,6 @@ def attached(admin, namespace, account="default"):
     return SECRET in [ref.name for ref in refs]
 
 
-class NamingTheSecret:
-    """The admin client, except that each pod it creates names the rulebook's Secret in its own
-    imagePullSecrets; the rest of the pod is start_pod's."""
-
-    def __init__(self, admin):
-        self.admin = admin
-
-    def create_namespaced_pod(self, namespace, body):
-        body["spec"]["imagePullSecrets"] = [{"name": SECRET}]
-        return self.admin.create_namespaced_pod(namespace, body)
-
-
 def wait_until(rulebook, what, check, timeout=CONVERGE_SECONDS):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -207,13 +195,11 @@ def test_a_pod_created_right_after_its_namespace_runs_once_the_secret_is_there(r
     the rulebook wrote the Secret pulls and runs the image; nobody touches the pod."""
     namespace = names("pod")
     testenv.wait_for_default(admin_module, namespace)  # a pod needs its ServiceAccount to exist
-    since = start_pod(NamingTheSecret(admin_module), node, namespace, image(env, "basic"))
+    since = start_pod(admin_module, node, namespace, image(env, "basic"), secrets=[SECRET])
     assert not secret_exists(admin_module, namespace), "the Secret was there before the pod: nothing to prove"
     wait_until(rulebook, f"Secret in {namespace}", lambda: secret_exists(admin_module, namespace))
     secret_at = time.monotonic() - since
-    # A one-shot pod: it ends once the kubelet's retry pulled and ran the image. (Not outcome() of
-    # the e2e tests: while the pod's status still shows the back-off, the retry's Pulling event
-    # would count there as a further refusal.)
+    # A one-shot pod: it ends once the kubelet's retry pulled and ran the image.
     wait_until(rulebook, f"the run of {namespace}/hello",
                lambda: admin_module.read_namespaced_pod("hello", namespace).status.phase in ("Succeeded", "Failed"))
     seconds = time.monotonic() - since

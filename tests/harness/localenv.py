@@ -2,12 +2,14 @@
 
     localenv.py up     start everything (idempotent) and write env.sh
     localenv.py up --node
-                       the same, plus a node: containerd and a kubelet that run real pods
+                       the same, plus a node: containerd and a kubelet that run real pods, on a
+                       CNI bridge of the environment's own (the Node is Ready)
     localenv.py up --clusters N
                        the same, plus clusters 2 to N: an etcd and a kube-apiserver each, with
                        their own admin kubeconfig (conf/cluster-N.kubeconfig); the first cluster
                        is the one above, unchanged
-    localenv.py down   stop every process it started, by PID, and remove its data
+    localenv.py down   stop every process it started, by PID, and remove its data (and the
+                       node's bridge, veths and netns)
     localenv.py env    print the path of env.sh
     localenv.py restart-kubelet
                        stop the node's kubelet and start it again with the flags its environment
@@ -658,13 +660,16 @@ def push_to_acr_registries(paths, state, creds, layout):
 
 
 def start_node(paths, state, bins, files):
-    """containerd with the CRI plugin, the pause image, and a kubelet registered as a Node."""
+    """containerd with the CRI plugin and the CNI network, the pause image, and a kubelet
+    registered as a Node that is Ready."""
     node = nodes.NodePaths(paths.base)
     node.make()
     ports = state["ports"]
     registries = [f"127.0.0.1:{ports[k]}" for k in ("registry_basic", "registry_bearer", "registry_gcr", "registry_ecr") + ACR_REGISTRIES]
     nodes.write_containerd_config(node, registries, files["ca"])
     ecr_registry.write_containerd_mirror(node.certs_d, f"127.0.0.1:{ports['registry_ecr']}", files["ca"])
+    log(f"CNI network {node.network.name}: bridge {node.network.bridge}, pods in {node.network.subnet} "
+        f"({nodes.write_cni_config(node)})")
     began = time.monotonic()
     start(paths, state, "containerd", ["containerd", "--config", node.containerd_config])
     wait_until(paths, "containerd", lambda: node.socket.exists() and nodes.ctr(node, "version", check=False).returncode == 0)
@@ -676,15 +681,18 @@ def start_node(paths, state, bins, files):
     start(paths, state, "kubelet", nodes.kubelet_argv(bins["kubelet"], node, files["node_kubeconfig"]))
     log(f"kubelet started; waiting for Node {nodes.NODE_NAME} to register and report its runtime")
     wait_until(paths, "kubelet", lambda: http_status(f"http://127.0.0.1:{ports['kubelet_healthz']}/healthz") == 200)
-    wait_until(paths, "kubelet", lambda: node_registered(bins, files))
+    wait_until(paths, "kubelet", lambda: node_status(bins, files, "{.status.nodeInfo.containerRuntimeVersion}").startswith("containerd://"))
     log(f"node {nodes.NODE_NAME} registered ({time.monotonic() - began:.1f} s after containerd started)")
+    wait_until(paths, "kubelet", lambda: node_status(bins, files, '{.status.conditions[?(@.type=="Ready")].status}') == "True")
+    log(f"node {nodes.NODE_NAME} Ready ({time.monotonic() - began:.1f} s after containerd started)")
 
 
-def node_registered(bins, files):
+def node_status(bins, files, jsonpath):
+    """A field of the Node's object, by kubectl's ``jsonpath``; empty while the Node does not exist."""
     found = subprocess.run([str(bins["kubectl"]), f"--kubeconfig={files['admin_kubeconfig']}", "get", "node",
-                            nodes.NODE_NAME, "-o", "jsonpath={.status.nodeInfo.containerRuntimeVersion}"],
-                           capture_output=True, text=True, check=False)
-    return found.returncode == 0 and found.stdout.startswith("containerd://")
+                            nodes.NODE_NAME, "-o", f"jsonpath={jsonpath}"],
+                           capture_output=True, text=True, check=False, timeout=30)
+    return found.stdout if found.returncode == 0 else ""
 
 
 def write_env(paths, state, files):
@@ -746,7 +754,9 @@ def write_env(paths, state, files):
     if state.get("node"):
         values["REGCRED_NODE_NAME"] = nodes.NODE_NAME
         values["REGCRED_NODE_KUBECONFIG"] = files["node_kubeconfig"]
-        values["REGCRED_NODE_DIR"] = nodes.NodePaths(paths.base).base
+        node = nodes.NodePaths(paths.base)
+        values["REGCRED_NODE_DIR"] = node.base
+        values["REGCRED_NODE_POD_SUBNET"] = node.network.subnet
         values["REGCRED_KUBELET"] = state["binaries"]["kubelet"]
         values["REGCRED_KUBELET_HEALTHZ"] = f"http://127.0.0.1:{ports['kubelet_healthz']}/healthz"
     lines = ["# Written by scripts/localenv up; source it to reach the local environment."]
@@ -779,6 +789,7 @@ def up(paths, with_node=False):
         down(paths)
     steps = 6 if with_node else 5
     missing = [tool for tool in nodes.SYSTEM_TOOLS if with_node and not shutil.which(tool)]
+    missing += [f"the CNI plugin {name} in {nodes.CNI_BIN_DIR}" for name in nodes.missing_cni_plugins() if with_node]
     if missing:
         raise RuntimeError(f"the node needs {', '.join(missing)}: run scripts/install-system-deps")
     log(f"step 1/{steps}: Go binaries (cached after the first build)")
@@ -835,6 +846,10 @@ def down(paths):
         if unmounted:
             log(f"unmounted {len(unmounted)} mounts under {node.base}")
         shutil.rmtree(node.base, ignore_errors=True)
+    if state.get("node"):
+        ports, bridges, cached = nodes.remove_network(node)
+        if ports or bridges or cached:
+            log(f"deleted bridge {node.network.bridge} with {ports} ports left on it, and {cached} cached CNI results")
     shutil.rmtree(paths.data, ignore_errors=True)
     for path in (paths.state, paths.env):
         path.unlink(missing_ok=True)

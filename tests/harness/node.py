@@ -3,11 +3,22 @@
 localenv.py starts and stops the processes; this module writes their configuration, builds the
 pause image and cleans up what containers leave behind. Everything lives under one directory
 (``<state>/node``), so several environments on one machine do not share containerd's or the
-kubelet's state, sockets or mounts. Pods run with ``hostNetwork: true`` and a fixed
-``spec.nodeName``: there is no CNI configuration and no scheduler.
+kubelet's state, sockets or mounts. Pods name the node in ``spec.nodeName``: there is no scheduler.
+
+The node is Ready: containerd's CRI plugin runs Debian's CNI plugins (containernetworking-plugins,
+/usr/lib/cni) with one conflist in the node's own directory: ``bridge`` with ``host-local`` IPAM,
+then ``loopback``. Each environment has its own bridge and a private /24, both derived from the
+node directory's hash, as its cgroup root is. The bridge has no address (``isGateway`` false), the
+pods get no routes but their subnet's and there is no ``ipMasq``: a pod reaches only the other pods
+of its bridge, and the machine's routing table does not change. The netns are mounted under
+containerd's state directory (not /var/run/netns) and host-local keeps its leases in the node
+directory, so ``localenv down`` removes them with it; it also deletes the bridge (and any port
+still on it) by name and libcni's cached results of the environment's network.
 """
 
 import hashlib
+import ipaddress
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -28,10 +39,33 @@ NODE_NAME = "regcred-node"
 PAUSE_IMAGE = "pause.regcred.invalid/pause:v1"
 CRI_NAMESPACE = "k8s.io"
 CGROUP_MOUNT = Path("/sys/fs/cgroup")
-SYSTEM_TOOLS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr")
+SYSTEM_TOOLS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr", "ip")
+# Debian's containernetworking-plugins, and the plugins the conflist uses.
+CNI_BIN_DIR = Path("/usr/lib/cni")
+CNI_PLUGINS = ("bridge", "host-local", "loopback")
+# Where libcni (inside containerd) caches each ADD's result, as <network>-<sandbox>-<interface>;
+# only a CNI DEL through libcni removes an entry, and containers removed with ctr never get one.
+CNI_CACHE = Path("/var/lib/cni/results")
+# The pods' subnets: 10.64.0.0/10 holds 16384 /24s, one chosen per environment by its hash.
+POD_SUBNETS = ipaddress.ip_network("10.64.0.0/10")
 # The kubelet's extra flags come from an environment file, as systemd passes them to a kubeadm
 # node's kubelet (/etc/default/kubelet), so that the kubelet_credential_provider role can wire it.
 FLAGS_VARIABLE = "KUBELET_EXTRA_ARGS"
+
+
+class Network:
+    """The pod network of one environment: the CNI network's name, its bridge and its /24."""
+
+    def __init__(self, name, bridge, subnet):
+        self.name, self.bridge, self.subnet = name, bridge, subnet
+
+    @classmethod
+    def of(cls, digest):
+        """From the hex ``digest`` of the node directory: the bridge name within Linux's 15
+        characters, the subnet from digits the names do not use."""
+        index = int(digest[-4:], 16) % 2 ** (24 - POD_SUBNETS.prefixlen)
+        subnet = ipaddress.ip_network((int(POD_SUBNETS.network_address) + (index << 8), 24))
+        return cls("regcred-" + digest[:10], "regcred" + digest[:8], subnet)
 
 
 class NodePaths:
@@ -43,16 +77,19 @@ class NodePaths:
         self.certs_d = self.base / "containerd" / "certs.d"
         self.containerd_config = self.base / "containerd" / "config.toml"
         self.runc_root = self.base / "runc"
-        self.cni = self.base / "cni"
+        self.cni_conf = self.base / "cni" / "net.d"
+        self.cni_ipam = self.base / "cni" / "ipam"
         self.kubelet_root = self.base / "kubelet"
         self.kubelet_config = self.base / "kubelet.yaml"
         self.kubelet_env = self.base / "kubelet.env"
         self.kubelet_certs = self.base / "kubelet-pki"
         self.pod_logs = self.base / "pod-logs"
         self.pause_archive = self.base / "pause.tar"
+        digest = hashlib.sha256(str(self.base.resolve()).encode()).hexdigest()
         # The kubelet's cgroup root, one per environment, so that two nodes on one machine never
         # share their pod cgroups (by default both would use /kubepods).
-        self.cgroup_root = "/regcred-" + hashlib.sha256(str(self.base.resolve()).encode()).hexdigest()[:10]
+        self.cgroup_root = "/regcred-" + digest[:10]
+        self.network = Network.of(digest)
 
     def make(self):
         # A Unix socket path has at most 107 bytes; the kubelet's deepest is under device-plugins/.
@@ -61,7 +98,7 @@ class NodePaths:
             raise RuntimeError(f"the node's socket paths would be too long under {self.base}; "
                                "set REGCRED_LOCALENV_DIR to a shorter directory")
         for path in (self.containerd_root, self.containerd_state, self.certs_d, self.runc_root,
-                     self.cni, self.kubelet_root, self.kubelet_certs, self.pod_logs):
+                     self.cni_conf, self.cni_ipam, self.kubelet_root, self.kubelet_certs, self.pod_logs):
             path.mkdir(parents=True, exist_ok=True)
 
 
@@ -70,7 +107,9 @@ def write_containerd_config(node, registries, ca):
 
     ``restrict_oom_score_adj``: runc sets the sandbox's oom_score_adj to -998, and lowering it
     needs CAP_SYS_RESOURCE, which a root process inside a container or VM sandbox may lack; with
-    the option, containers never get a lower score than containerd's own."""
+    the option, containers never get a lower score than containerd's own.
+    ``netns_mounts_under_state_dir``: the pods' netns are mounted under ``state``, so they are the
+    environment's own and unmounted with its directory."""
     for host in registries:
         directory = node.certs_d / host
         directory.mkdir(parents=True, exist_ok=True)
@@ -89,6 +128,7 @@ state = "{node.containerd_state}"
   sandbox_image = "{PAUSE_IMAGE}"
   enable_selinux = false
   restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
 
 [{cri}.containerd]
   snapshotter = "overlayfs"
@@ -102,13 +142,39 @@ state = "{node.containerd_state}"
   Root = "{node.runc_root}"
 
 [{cri}.cni]
-  bin_dir = "{node.cni}"
-  conf_dir = "{node.cni}"
+  bin_dir = "{CNI_BIN_DIR}"
+  conf_dir = "{node.cni_conf}"
+  max_conf_num = 1
 
 [{cri}.registry]
   config_path = "{node.certs_d}"
 """)
     return node.containerd_config
+
+
+def cni_conflist(network, ipam_dir):
+    """The CNI network: a bridge without an address, host-local leases in ``ipam_dir`` and no
+    routes, so pods reach the bridge's other pods and nothing else; then loopback."""
+    return {
+        "cniVersion": "1.0.0", "name": network.name,
+        "plugins": [
+            {"type": "bridge", "bridge": network.bridge, "isGateway": False, "isDefaultGateway": False,
+             "ipMasq": False, "hairpinMode": False,
+             "ipam": {"type": "host-local", "ranges": [[{"subnet": str(network.subnet)}]], "routes": [],
+                      "dataDir": str(ipam_dir)}},
+            {"type": "loopback"},
+        ],
+    }
+
+
+def write_cni_config(node):
+    path = node.cni_conf / "10-regcred.conflist"
+    path.write_text(json.dumps(cni_conflist(node.network, node.cni_ipam), indent=2))
+    return path
+
+
+def missing_cni_plugins(bin_dir=CNI_BIN_DIR):
+    return [name for name in CNI_PLUGINS if not (Path(bin_dir) / name).is_file()]
 
 
 def cgroup_hierarchies():
@@ -236,3 +302,37 @@ def unmount_all(base):
             subprocess.run(["umount", "-l", point], capture_output=True, check=False)
         done.append(point)
     return done
+
+
+def bridge_ports(bridge):
+    """The links enslaved to ``bridge`` (the pods' host-side veths); none when it does not exist."""
+    listed = subprocess.run(["ip", "-j", "link", "show", "master", bridge], capture_output=True, text=True,
+                            check=False, timeout=20)
+    return [link["ifname"] for link in json.loads(listed.stdout or "[]")] if listed.returncode == 0 else []
+
+
+def remove_network(node):
+    """Delete what the pods' network left outside the node directory: veths still on the bridge
+    (their netns are gone once unmounted, and the veths with them), the bridge, and libcni's cached
+    results of the node's sandboxes. Returns (ports, bridges, cache entries) removed."""
+    ports = bridge_ports(node.network.bridge)
+    for port in ports:
+        subprocess.run(["ip", "link", "delete", port], capture_output=True, check=False, timeout=20)
+    bridge = subprocess.run(["ip", "link", "delete", node.network.bridge, "type", "bridge"],
+                            capture_output=True, check=False, timeout=20).returncode == 0
+    cached = cached_results(node.network.name, [p.name for p in CNI_CACHE.glob("*")])
+    for name in cached:
+        (CNI_CACHE / name).unlink(missing_ok=True)
+    return len(ports), int(bridge), len(cached)
+
+
+def cached_results(network, names):
+    """Of libcni's cache entries ``names`` (<network>-<sandbox id>-<interface>), those of the
+    sandboxes on ``network``: theirs, and those of containerd's own loopback network
+    (``cni-loopback``) for the same sandboxes."""
+    def sandbox(name):
+        parts = name.rsplit("-", 2)
+        return parts[1] if len(parts) == 3 else None
+
+    ours = {sandbox(name) for name in names if name.startswith(network + "-")} - {None}
+    return [name for name in names if sandbox(name) in ours]
