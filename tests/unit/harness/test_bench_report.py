@@ -78,17 +78,17 @@ def test_the_noop_budget_is_two_lists_each_one_request_per_page():
 def test_the_noop_target_counts_the_pages_at_every_n():
     data = {"settings": {"sizes": [10, 5000]}, "page_size": 500, "cluster_namespaces": 5043, "results": [
         dict(entry("noop", "module", 10, 1.5), requests={"LIST": 12}),
-        dict(entry("noop", "module", 5000, 1.5), requests={"LIST": 21, "discovery GET": 1})]}
+        dict(entry("noop", "module", 5000, 1.5), requests={"LIST": 21, "WATCH": 1, "discovery GET": 1})]}
     table, missed = report.targets(data, None)
     assert ("| no-op rerun at N=10: at most 12 requests (2 LISTs in pages of 500, over 5043 namespaces in the "
             "cluster), 0 writes | 12 requests (LIST 12), 0 writes | yes |") in table
     assert ("| no-op rerun at N=5000: at most 21 requests (2 LISTs in pages of 500, over 5043 namespaces in the "
-            "cluster), 0 writes | 21 requests (LIST 21, discovery GET 1), 0 writes | yes |") in table
+            "cluster), 0 writes | 21 requests (LIST 21, WATCH 1, discovery GET 1), 0 writes | yes |") in table
     assert missed == []
     data["results"][1]["requests"]["PUT"] = 1
     table, missed = report.targets(data, None)
     assert "1 writes | **no** |" in table
-    assert missed == ["**No-op requests at N=5000.** The rerun made LIST 21, PUT 1, discovery GET 1."]
+    assert missed == ["**No-op requests at N=5000.** The rerun made LIST 21, PUT 1, WATCH 1, discovery GET 1."]
 
 
 def test_the_issues_goals_are_met_or_missed_with_the_measured_ratio_and_where_the_time_goes():
