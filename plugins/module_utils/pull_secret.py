@@ -92,11 +92,17 @@ def not_ours(secret):
 
 def stores(secrets):
     """What the pull Secrets among ``secrets`` hold, for minting.collect; a Secret whose payload
-    cannot be read holds nothing to reuse."""
-    found = []
+    cannot be read holds nothing to reuse. Secrets that hold the same payload and records (the
+    copies of one Secret across namespaces) are read once and give one Stored."""
+    found, seen = [], set()
     for secret in secrets:
         if not is_pull_secret(secret):
             continue
+        same = (((secret.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_CREDENTIALS),
+                (secret.get("data") or {}).get(DATA_KEY))
+        if same in seen:
+            continue
+        seen.add(same)
         try:
             entries = payload_entries(secret)
         except dockerconfig.DockerConfigError:

@@ -30,8 +30,6 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from urllib.request import parse_http_list
 
-from ansible.module_utils.urls import basic_auth_header, open_url
-
 from ansible_collections.regcred.k8s.plugins.module_utils.credential import Credential
 from ansible_collections.regcred.k8s.plugins.module_utils.dockerconfig import normalize_key
 from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, RegistryError
@@ -252,6 +250,9 @@ class _Transport:
                                               % (self.ca_path, exc.strerror or exc)) from None
 
     def send(self, method, url, headers, data=None):
+        # ansible's urls is imported where a registry is called, not with this file: it loads the
+        # cryptography package, a large part of the start-up of every task that calls none.
+        from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
         host = urlsplit(url).netloc
         try:
             # Authorization stays off redirects: they may lead to blob storage or a CDN on another
@@ -300,6 +301,7 @@ class _Session:
         self.base = registry_url(credential.server)
         self.host = urlsplit(self.base).netloc
         self.transport = _Transport(context)
+        from ansible.module_utils.urls import basic_auth_header  # pylint: disable=import-outside-toplevel
         self.basic = basic_auth_header(credential.username, credential.password).decode("ascii")
         # Servers may echo what they were sent; these are masked in any text of theirs we repeat.
         self.secrets = [credential.password, self.basic.split(" ", 1)[1]]

@@ -304,7 +304,7 @@ import datetime
 from ansible_collections.regcred.k8s.plugins.module_utils import dockerconfig, minting
 from ansible_collections.regcred.k8s.plugins.module_utils import pull_secret as ps
 from ansible_collections.regcred.k8s.plugins.module_utils.duration import parse_duration
-from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, StateError
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import InputError, RegcredError, StateError
 from ansible_collections.regcred.k8s.plugins.module_utils.module import RegcredModule
 from ansible_collections.regcred.k8s.plugins.module_utils.names import check_annotations, check_dns_label, check_dns_subdomain, check_labels
 from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import select
@@ -410,6 +410,24 @@ class Run:
                                     self.params["labels"], self.params["annotations"], payload)
         return ps.plan(existing, desired, self.params["force"], self.params["adopt"])
 
+    @staticmethod
+    def unwritten(action, reason):
+        """The result of a plan that writes nothing, or None for one that writes."""
+        if action == ps.NOT_OURS:
+            return {"result": "skipped", "reason": "not ours: " + reason}
+        if action in (ps.ABSENT, ps.UNCHANGED):
+            return {"result": RESULT_WORDS.get(action, action)}
+        return None
+
+    def settled(self, namespace, existing, planner):
+        """The result of a namespace whose plan from what was read writes nothing, or None when it
+        has to go to the writers (a write, a conflict or an error to report)."""
+        try:
+            action, dummy, reason = planner(namespace, existing)
+        except RegcredError:  # converge() plans again, and reports it for this namespace
+            return None
+        return None if action == ps.CONFLICT else self.unwritten(action, reason)
+
     def converge(self, namespace, existing, planner):
         """Plan, write (unless check mode) and return the result for one namespace."""
         def attempt(current):
@@ -417,9 +435,8 @@ class Run:
             action, body, reason = planner(namespace, state)
             if action == ps.CONFLICT:
                 raise StateError(reason)
-            if action == ps.NOT_OURS:
-                return {"result": "skipped", "reason": "not ours: " + reason}
-            if action not in (ps.ABSENT, ps.UNCHANGED):
+            result = self.unwritten(action, reason)
+            if result is None:
                 if not self.module.check_mode:
                     self.store.write(namespace, action, state, body)
                 if self.module._diff:
@@ -427,7 +444,8 @@ class Run:
                     header = "%s/%s" % (namespace, self.params["name"])
                     self.diffs.append({"before_header": header, "after_header": header,
                                        "before": before, "after": after})
-            return {"result": "deleted" if action == ps.DELETE else RESULT_WORDS.get(action, action)}
+                result = {"result": "deleted" if action == ps.DELETE else RESULT_WORDS.get(action, action)}
+            return result
 
         return retry_on_conflict(attempt, lambda: {"secret": self.store.get(namespace)})
 
@@ -462,7 +480,15 @@ class Run:
             def planner(namespace, state):
                 return self.plan_present(namespace, state, managed, records)
 
-        outcomes = run_all(targets, lambda ns: self.converge(ns, existing.get(ns), planner),
+        # Namespaces with nothing to write are settled here; only the writes take a thread.
+        writes = []
+        for name in targets:
+            result = self.settled(name, existing.get(name), planner)
+            if result is None:
+                writes.append(name)
+            else:
+                self.results[name] = result
+        outcomes = run_all(writes, lambda ns: self.converge(ns, existing.get(ns), planner),
                            params["parallel"], params["fail_fast"])
         record_outcomes(self.results, outcomes)
 

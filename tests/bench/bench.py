@@ -12,12 +12,16 @@ Tools compared in each scenario:
           (tests/bench/ceiling, standard library only, built and cached by tests/harness/binaries.py)
 
 Settings (environment variables):
-  BENCH_SIZES      namespace counts, default 10,100,1000; for the issue's N=5000 run
-                   BENCH_SIZES=10,100,1000,5000 BENCH_LOOP_AT_LARGEST= (the loop at 5000 would take hours)
+  BENCH_SIZES      namespace counts, default 10,100,1000
   BENCH_RUNS       runs per measurement, median reported, default 3
   BENCH_LOOP_RUNS  runs of the loop at the sizes above the smallest, default BENCH_RUNS (it is the slow one)
   BENCH_PARALLEL   the module's ``parallel`` and the raw client's thread count, default 100 (the module's most)
-  BENCH_LOOP_AT_LARGEST  the scenarios in which the loop runs at the largest size, default converge,noop,attach
+  BENCH_LOOP_MAX_N the largest N at which the loop runs, default no limit (at about a second per namespace
+                   and scenario, the loop at N=1000 takes some 10 minutes, at 5000 most of an hour)
+  BENCH_LOOP_AT_LARGEST  the scenarios in which the loop runs at the largest N it runs at, default
+                   converge,noop,attach
+The official run, within about 30 minutes:
+  BENCH_SIZES=10,100,1000,5000 BENCH_LOOP_MAX_N=1000 BENCH_LOOP_AT_LARGEST=converge make bench
   BENCH_TASKS      tasks per playbook in the single-namespace scenario, default 5
   BENCH_SCENARIOS  which to run, default converge,noop,attach,single
   BENCH_TOOLS      which tools, default module,loop,raw,ceiling (leave out the loop for a quick look at large N)
@@ -61,6 +65,9 @@ WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY")
 RESOURCES = {"converge": ("namespaces", "secrets"), "noop": ("namespaces", "secrets"),
              "attach": ("namespaces", "secrets", "serviceaccounts"), "single": ("namespaces", "secrets")}
 DISCOVERY = ("api", "apis")
+# The local environment's servers whose CPU time each run reads: where the time of a run goes
+# besides the client's own processes.
+SERVERS = ("kube-apiserver", "etcd")
 _SERIES = re.compile(r'^apiserver_request_total\{([^}]*)\} (\S+)$', re.M)
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
@@ -71,14 +78,23 @@ class Settings:
         self.runs = int(environ.get("BENCH_RUNS", "3"))
         self.loop_runs = int(environ.get("BENCH_LOOP_RUNS", str(self.runs)))
         self.parallel = int(environ.get("BENCH_PARALLEL", "100"))
+        self.loop_max_n = int(environ["BENCH_LOOP_MAX_N"]) if environ.get("BENCH_LOOP_MAX_N") else None
         self.loop_at_largest = environ.get("BENCH_LOOP_AT_LARGEST", "converge,noop,attach").split(",")
         self.tasks = int(environ.get("BENCH_TASKS", "5"))
         self.scenarios = environ.get("BENCH_SCENARIOS", "converge,noop,attach,single").split(",")
         self.tools = environ.get("BENCH_TOOLS", ",".join(TOOLS)).split(",")
 
+    def loop_sizes(self):
+        """The sizes at which the loop runs: none above loop_max_n."""
+        return [size for size in self.sizes if self.loop_max_n is None or size <= self.loop_max_n]
+
     def runs_of(self, tool, size, scenario):
-        if tool not in self.tools or (tool == "loop" and size == self.sizes[-1] and scenario not in self.loop_at_largest):
+        if tool not in self.tools:
             return 0
+        if tool == "loop":
+            sizes = self.loop_sizes()
+            if size not in sizes or (size == sizes[-1] and scenario not in self.loop_at_largest):
+                return 0
         return self.loop_runs if tool == "loop" and size > self.sizes[0] else self.runs
 
     def as_dict(self):
@@ -92,6 +108,19 @@ def request_series(env):
         fields = dict(_LABEL.findall(labels))
         counts[(fields.get("resource", ""), fields.get("subresource", ""), fields.get("verb", ""))] += int(float(value))
     return counts
+
+
+def server_cpu(env):
+    """{server: CPU seconds (user and system) it has used so far}, from /proc/<pid>/stat of the
+    PIDs in the local environment's state file."""
+    state = json.loads(Path(env["REGCRED_LOCALENV_STATE"]).read_text())
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name in SERVERS:
+        # the fields after the command name, which may hold spaces: state, ppid, ... utime, stime
+        fields = Path("/proc/%d/stat" % state["processes"][name]["pid"]).read_text().rsplit(")", 1)[1].split()
+        used[name] = (int(fields[11]) + int(fields[12])) / float(ticks)
+    return used
 
 
 def requests_between(before, after, scenario):
@@ -129,6 +158,7 @@ class Bench:
         if "ceiling" in settings.tools:
             self.ceiling = [str(binaries.ceiling())] + kubeconfig_flags(yaml.safe_load(Path(env["KUBECONFIG"]).read_text()))
         self.results = []
+        self.cluster_namespaces = None
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "logs").mkdir(exist_ok=True)
 
@@ -157,27 +187,34 @@ class Bench:
         return testenv.playbook_command(path)
 
     def measure(self, label, command, scenario):
-        """Wall time, peak RSS and API requests of one command, run from a fresh process."""
+        """Wall time, CPU time, peak RSS and API requests of one command, run from a fresh
+        process, and the CPU time the servers used meanwhile."""
         before = request_series(self.env)
+        cpu_before = server_cpu(self.env)
         proc = subprocess.run([sys.executable, str(HERE / "measure.py"), *command], capture_output=True, text=True,
                               check=True, env=dict(self.ansible_env, MEASURE_LOG=str(OUT / "logs" / (label + ".log"))))
+        cpu_after = server_cpu(self.env)
         after = request_series(self.env)
         got = json.loads(proc.stdout)
         if got["returncode"] != 0:
             raise RuntimeError("%s failed (exit %d); see %s" % (label, got["returncode"], OUT / "logs" / (label + ".log")))
         got["requests"] = requests_between(before, after, scenario)
+        got["server_cpu"] = dict((name, cpu_after[name] - cpu_before[name]) for name in SERVERS)
         return got
 
     def record(self, scenario, tool, size, runs, **extra):
         entry = {"scenario": scenario, "tool": tool, "n": size, "runs": runs,
                  "seconds": statistics.median(r["seconds"] for r in runs),
                  "max_rss_kib": max(r["max_rss_kib"] for r in runs),
+                 "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+                 "server_cpu": dict((name, statistics.median(r["server_cpu"][name] for r in runs)) for name in SERVERS),
                  "requests": runs[-1]["requests"]}
         entry.update(extra)
         self.results.append(entry)
         (OUT / "results-partial.json").write_text(json.dumps(self.results, indent=1))
-        print("  %-8s %-7s N=%-5d %8.2f s  %4.0f MiB  %s" % (
-            scenario, tool, size, entry["seconds"], entry["max_rss_kib"] / 1024.0, entry["requests"]), flush=True)
+        print("  %-8s %-7s N=%-5d %8.2f s  CPU %6.2f s, apiserver %6.2f s, etcd %5.2f s  %4.0f MiB  %s" % (
+            scenario, tool, size, entry["seconds"], entry["cpu_seconds"], entry["server_cpu"]["kube-apiserver"],
+            entry["server_cpu"]["etcd"], entry["max_rss_kib"] / 1024.0, entry["requests"]), flush=True)
 
     # tasks ----------------------------------------------------------------------------------
     def pull_secret_task(self, tool, namespace=None):
@@ -260,6 +297,8 @@ class Bench:
         everything = ["%s-%04d" % (prefix, index) for index in range(settings.sizes[-1])]
         print("[bench] creating %d namespaces" % len(everything), flush=True)
         self.raw("namespaces", everything, "-")
+        # what a rerun's LIST of namespaces reads, in pages, whatever N it acts on
+        self.cluster_namespaces = len(testenv.kubectl(self.env, "get", "namespaces", "-o", "name").stdout.split())
         if "single" in settings.scenarios:
             print("[bench] one namespace", flush=True)
             self.single(everything)
@@ -325,8 +364,10 @@ def main():
     load_before = os.getloadavg()
     wall = time.monotonic()
     imports = import_times()
-    results = Bench(env, settings).run()
+    bench = Bench(env, settings)
+    results = bench.run()
     report = {"imports_ms": imports, "settings": settings.as_dict(), "page_size": PAGE_SIZE, "machine": machine(env),
+              "cluster_namespaces": bench.cluster_namespaces,
               "started": started.strftime("%Y-%m-%d %H:%M UTC"), "minutes": round((time.monotonic() - wall) / 60, 1),
               "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "results": results}
     (OUT / "results.json").write_text(json.dumps(report, indent=1))

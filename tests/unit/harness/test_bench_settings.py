@@ -28,3 +28,15 @@ def test_the_ceiling_is_one_of_the_default_tools_and_runs_like_the_raw_client():
     assert "ceiling" in settings.tools
     assert settings.runs_of("ceiling", 5000, "converge") == 2
     assert bench.Settings({"BENCH_TOOLS": "module"}).runs_of("ceiling", 10, "converge") == 0
+
+
+def test_the_loop_does_not_run_above_its_largest_n_and_at_that_n_only_in_the_scenarios_named():
+    settings = bench.Settings({"BENCH_SIZES": "10,100,1000,5000", "BENCH_LOOP_MAX_N": "1000",
+                               "BENCH_LOOP_AT_LARGEST": "converge", "BENCH_LOOP_RUNS": "1"})
+    assert settings.loop_sizes() == [10, 100, 1000]
+    assert [settings.runs_of("loop", n, "noop") for n in (10, 100, 1000, 5000)] == [3, 1, 0, 0]
+    assert [settings.runs_of("loop", n, "converge") for n in (10, 100, 1000, 5000)] == [3, 1, 1, 0]
+    assert settings.runs_of("module", 5000, "noop") == 3
+    unbounded = bench.Settings({"BENCH_SIZES": "10,100", "BENCH_LOOP_AT_LARGEST": "converge"})
+    assert unbounded.loop_sizes() == [10, 100]
+    assert [unbounded.runs_of("loop", n, "attach") for n in (10, 100)] == [3, 0]

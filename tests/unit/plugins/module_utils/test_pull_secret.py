@@ -206,3 +206,13 @@ def test_restorable_drops_only_what_the_apiserver_sets():
         "metadata": {"name": "regcred", "namespace": "ns", "labels": {"l": "1"}, "annotations": {"a": "2"},
                      "finalizers": ["x/y"]}}
     assert secret["metadata"]["uid"] == "u"
+
+
+def test_copies_of_one_secret_are_read_once_and_different_ones_each():
+    one = stored({"x": dc.entry("AWS", "tok")}, [token_record("x", NOW + 7 * HOUR)])
+    other = stored({"x": dc.entry("AWS", "tok2")}, [token_record("x", NOW + 7 * HOUR)])
+    relabelled = stored({"x": dc.entry("AWS", "tok")}, [token_record("x", NOW + 9 * HOUR)])
+    copies = [dict(one, metadata=dict(one["metadata"], namespace="ns-%d" % i)) for i in range(50)]
+    found = ps.stores(copies + [other, relabelled, one])
+    assert [s.entries["x"]["password"] for s in found] == ["tok", "tok2", "tok"]
+    assert [s.records[0]["expires_at"] for s in found] == ["2026-11-22T19:00:00Z"] * 2 + ["2026-11-22T21:00:00Z"]
