@@ -306,12 +306,12 @@ def run_tasks(env, tasks, tmp_path, **options):
             for i, name in enumerate(names)}
 
 
-
 def run_tasks_audited(env, tasks, tmp_path, **options):
     """run_tasks, returning per name ``(TaskRun, AuditLog)``: the task's run and the audit log of
     the time it ran, so that each task's requests are checked as its own."""
     audit = AuditLog(env)
     return {name: (run, audit.window(*run.received)) for name, run in run_tasks(env, tasks, tmp_path, **options).items()}
+
 
 ROLE_FAILURE = "ansible_failed_result | combine({'failed_task': ansible_failed_task.name})"
 
@@ -390,24 +390,41 @@ def admin_fixture(env):
     return core_v1(env["KUBECONFIG"])
 
 
+def _new_namespace(admin, prefix, labels=None):
+    import uuid  # pylint: disable=import-outside-toplevel
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    admin.create_namespace({"metadata": {"name": name, "labels": labels or {}}})
+    return name
+
+
+def _delete_namespace(admin, name):
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+    try:
+        admin.delete_namespace(name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+
+
 @pytest.fixture(name="make_namespace")
 def make_namespace_fixture(admin):
     """make_namespace(prefix, labels=None) creates a uniquely named namespace, deleted afterwards."""
-    import uuid  # pylint: disable=import-outside-toplevel
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
-
     made = []
 
     def make(prefix="t", labels=None):
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        admin.create_namespace({"metadata": {"name": name, "labels": labels or {}}})
-        made.append(name)
-        return name
+        made.append(_new_namespace(admin, prefix, labels))
+        return made[-1]
 
     yield make
     for name in made:
-        try:
-            admin.delete_namespace(name)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+        _delete_namespace(admin, name)
+
+
+@pytest.fixture(scope="module", name="module_namespace")
+def module_namespace_fixture(request, env):
+    """A uniquely named namespace for the tests of one module (named after it), deleted afterwards:
+    for module-scoped fixtures that run the tasks of several tests in one play."""
+    admin = core_v1(env["KUBECONFIG"])
+    name = _new_namespace(admin, request.module.__name__.rsplit(".", 1)[-1].replace("test_", "").replace("_", "-")[:40])
+    yield name
+    _delete_namespace(admin, name)

@@ -4,7 +4,6 @@ replace, the check of a cloud token endpoint. The emulated Google, Azure AD and 
 docs/local-environment.md); pointing those at the public CA bundle makes the endpoints untrusted,
 as a real endpoint behind an unknown TLS-inspecting proxy is."""
 
-import uuid
 from pathlib import Path
 
 import certifi
@@ -36,7 +35,7 @@ def registry_tls_options(env, tmp_path, ca_path):
 CA_PATH = {"validate-certs-off": False, "ca-path-with-the-cloud-ca": True}
 
 
-def sources(env, admin, namespace, tmp_path):
+def sources(env, namespace, tmp_path):
     """Each registry entry whose credentials come from a cloud token endpoint, and the environment
     the module needs for it."""
     found = {provider: (registry(env), moto(env)) for provider, registry in PROVIDERS.items()}
@@ -44,33 +43,26 @@ def sources(env, admin, namespace, tmp_path):
     found.update({source: google[source][:2] for source in GOOGLE_SOURCES})
     # Azure AD through a workload identity's client assertion. (managed_identity asks IMDS, which is
     # plain http on 169.254.169.254; its token exchange is the registry's, as for acr.)
+    token_file = federated_token(env, testenv.core_v1(env["KUBECONFIG"]), tmp_path / "token")
     found["workload_identity"] = ({"provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "workload_identity",
                                    "tenant_id": env["REGCRED_AZURE_TENANT_ID"],
                                    "client_id": env["REGCRED_AZURE_WORKLOAD_CLIENT_ID"],
-                                   "authority_host": env["REGCRED_AZURE_AUTHORITY"],
-                                   "federated_token_file": str(federated_token(env, admin, tmp_path / "token"))}, {})
+                                   "authority_host": env["REGCRED_AZURE_AUTHORITY"], "federated_token_file": str(token_file)}, {})
     return found
 
 
 @pytest.fixture(scope="module", name="tls_scope")
-def tls_scope_fixture(env, tmp_path_factory):
+def tls_scope_fixture(env, module_namespace, tmp_path_factory):
     """Every source with each of CA_PATH, twice, in one play: with the SDKs' trust set to the public
     CAs only (in the task's environment), then with their own trust. Per case the two runs."""
-    admin = testenv.core_v1(env["KUBECONFIG"])
-    namespace = "tls-" + uuid.uuid4().hex[:8]
-    admin.create_namespace({"metadata": {"name": namespace}})
-    try:
-        tmp_path = tmp_path_factory.mktemp("tls-scope")
-        tasks = {}
-        for source, (registry, extra_env) in sources(env, admin, namespace, tmp_path).items():
-            for ca, ca_path in CA_PATH.items():
-                args = dict(registry_tls_options(env, tmp_path, ca_path), return_secrets=False, registries=[registry])
-                tasks[f"{source} {ca} untrusted"] = (MODULE, args, {"environment": dict(extra_env, **UNTRUSTING)})
-                tasks[f"{source} {ca} trusted"] = (MODULE, args, {"environment": extra_env})
-        runs = testenv.run_tasks(env, tasks, tmp_path)
-    finally:
-        admin.delete_namespace(namespace)
-    return runs
+    tmp_path = tmp_path_factory.mktemp("tls-scope")
+    tasks = {}
+    for source, (registry, extra_env) in sources(env, module_namespace, tmp_path).items():
+        for ca, ca_path in CA_PATH.items():
+            args = dict(registry_tls_options(env, tmp_path, ca_path), return_secrets=False, registries=[registry])
+            tasks[f"{source} {ca} untrusted"] = (MODULE, args, {"environment": dict(extra_env, **UNTRUSTING)})
+            tasks[f"{source} {ca} trusted"] = (MODULE, args, {"environment": extra_env})
+    return testenv.run_tasks(env, tasks, tmp_path)
 
 
 def check_tls_scope(tls_scope, case):
