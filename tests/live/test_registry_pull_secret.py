@@ -213,11 +213,13 @@ BAD_INPUT = {
 
 
 @pytest.fixture(scope="module", name="bad_input")
-def bad_input_fixture(env, tmp_path_factory):
-    """The BAD_INPUT cases as the tasks of one play; per case its run and its stretch of the audit log."""
+def bad_input_fixture(env, module_namespace, tmp_path_factory):
+    """The BAD_INPUT cases as the tasks of one play, after a control task that writes; per case its
+    run and its stretch of the audit log."""
     base = {"name": "regcred", "namespaces": ["default"], "registries": basic_registries(env)}
-    return testenv.run_tasks_audited(env, {case: (MODULE, dict(base, **args)) for case, (args, _field) in BAD_INPUT.items()},
-                                     tmp_path_factory.mktemp("bad-input"))
+    tasks = {"control": (MODULE, dict(base, namespaces=[module_namespace]))}
+    tasks.update((case, (MODULE, dict(base, **args))) for case, (args, _field) in BAD_INPUT.items())
+    return testenv.run_tasks_audited(env, tasks, tmp_path_factory.mktemp("bad-input"))
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUT))
@@ -227,6 +229,15 @@ def test_bad_input_fails_before_any_api_call(bad_input, case):
     assert BAD_INPUT[case][1] in run.result["msg"]
     assert "Traceback" not in run.stdout + run.stderr
     assert audit.events() == []
+
+
+def test_the_control_of_the_bad_input_play_writes_in_its_own_stretch_of_the_audit_log(bad_input, module_namespace):
+    """The bad cases' stretches of the audit log would show a write: the control's shows its own,
+    and none of it spills into the case after it."""
+    run, audit = bad_input["control"]
+    assert not run.failed, run.result
+    assert run.result["namespaces"][module_namespace]["result"] == "created", run.result
+    assert audit.verbs(testenv.agent("registry_pull_secret"), namespace=module_namespace)["create"] == 1
 
 
 def test_terminating_namespace_is_skipped(env, admin, namespaces, tmp_path):
