@@ -169,11 +169,13 @@ def env_fixture():
 class TaskRun:
     """One module run through ansible-playbook: ``result`` is the task's result dict;
     ``stdout``/``stderr`` are everything Ansible printed (for leak checks). For one of several
-    tasks of a play, ``stdout`` is the task's part and ``play_stdout`` all of it."""
+    tasks of a play, ``stdout`` is the task's part, ``play_stdout`` all of it and ``received``
+    the times between which the task ran, for AuditLog.window."""
 
-    def __init__(self, result, stdout, stderr, returncode, play_stdout=None):
+    def __init__(self, result, stdout, stderr, returncode, play_stdout=None, received=None):
         self.result, self.stdout, self.stderr, self.returncode = result, stdout, stderr, returncode
         self.play_stdout = stdout if play_stdout is None else play_stdout
+        self.received = received
 
     @property
     def failed(self):
@@ -267,10 +269,21 @@ def task_output(stdout, name, until=None):
     return re.split(f"^(?:{end}|PLAY RECAP )", part, maxsplit=1, flags=re.M)[0]
 
 
-def _collected(values):
-    """The content template of a JSON object: ``values`` are its keys with the Jinja expressions of their values."""
-    import json  # pylint: disable=import-outside-toplevel
-    return "{{ {%s} | to_json }}" % ", ".join(f"{json.dumps(name)}: {expression}" for name, expression in values)
+# The time now as the audit log writes requestReceivedTimestamp (RFC 3339, microseconds, UTC).
+RECEIVED = "{{ now(utc=True, fmt='%Y-%m-%dT%H:%M:%S.%fZ') }}"
+
+
+def _run_timed(env, steps, tmp_path, **options):
+    """Run ``steps``, pairs of a marker name and the tasks of one step, one after the other in one
+    play; the tasks of step ``i`` leave its result in the fact ``out_<i>``. A task named by the
+    marker notes the time before each step, one called ``ended`` the time after the last.
+    Returns the play's TaskRun, whose result lists per step ``[out_<i>, began, ended]``."""
+    play = []
+    for i, (marker, tasks) in enumerate(steps):
+        play += [{"name": marker, "ansible.builtin.set_fact": {f"began_{i}": RECEIVED}}, *tasks]
+    play.append({"name": "ended", "ansible.builtin.set_fact": {f"began_{len(steps)}": RECEIVED}})
+    collected = "{{ [%s] | to_json }}" % ", ".join(f"[out_{i}, began_{i}, began_{i + 1}]" for i in range(len(steps)))
+    return _run_play(env, lambda result_file: play + [_save_task(collected, result_file)], tmp_path, **options)
 
 
 def run_tasks(env, tasks, tmp_path, **options):
@@ -278,16 +291,26 @@ def run_tasks(env, tasks, tmp_path, **options):
     ``tasks`` maps a task name to ``(module, args)`` or ``(module, args, task keywords)``, such as
     ``{"no_log": True}``; the tasks run in that order, each whether the ones before failed or not.
     Returns a TaskRun per name, as run_task does, whose stdout is that task's part of the output
-    (stderr is the whole run's). ``options`` as for run_task."""
+    (stderr is the whole run's) and ``received`` the times between which it ran, for
+    AuditLog.window. ``options`` as for run_task."""
     names = list(tasks)
     # A failed task's error shows the two lines of the playbook above the task: each task begins
     # with its module and ends with keywords, so that those lines never show another task's arguments.
-    play = [{tasks[name][0]: tasks[name][1], "name": name, **(tasks[name][2] if len(tasks[name]) > 2 else {}),
-             "register": f"out_{i}", "ignore_errors": True} for i, name in enumerate(names)]
-    collected = _collected((name, f"out_{i}") for i, name in enumerate(names))
-    run = _run_play(env, lambda result_file: play + [_save_task(collected, result_file)], tmp_path, **options)
-    return {name: TaskRun(run.result[name], task_output(run.stdout, name), run.stderr, run.returncode, run.stdout)
-            for name in names}
+    steps = [(f"{name} (began)", [{tasks[name][0]: tasks[name][1], "name": name,
+                                   **(tasks[name][2] if len(tasks[name]) > 2 else {}),
+                                   "register": f"out_{i}", "ignore_errors": True}])
+             for i, name in enumerate(names)]
+    run = _run_timed(env, steps, tmp_path, **options)
+    return {name: TaskRun(run.result[i][0], task_output(run.stdout, name), run.stderr, run.returncode, run.stdout,
+                          tuple(run.result[i][1:]))
+            for i, name in enumerate(names)}
+
+
+def run_tasks_audited(env, tasks, tmp_path, **options):
+    """run_tasks, returning per name ``(TaskRun, AuditLog)``: the task's run and the audit log of
+    the time it ran, so that each task's requests are checked as its own."""
+    audit = AuditLog(env)
+    return {name: (run, audit.window(*run.received)) for name, run in run_tasks(env, tasks, tmp_path, **options).items()}
 
 
 ROLE_FAILURE = "ansible_failed_result | combine({'failed_task': ansible_failed_task.name})"
@@ -312,28 +335,19 @@ def run_role(env, role, role_vars, tmp_path, tasks_from=None, **options):
                      tmp_path, **options)
 
 
-# The time now as the audit log writes requestReceivedTimestamp (RFC 3339, microseconds, UTC).
-RECEIVED = "{{ now(utc=True, fmt='%Y-%m-%dT%H:%M:%S.%fZ') }}"
-
-
 def run_roles(env, roles, tmp_path, **options):
     """Run independent role inclusions in one play, one after the other. ``roles`` maps a name to
-    ``(role, role_vars)``. Returns per name ``(TaskRun, (began, ended))``: the result as run_role
-    has it, the output from the name's marker task to the next one, and the times between which
-    the role ran, for AuditLog.window."""
+    ``(role, role_vars)`` or ``(role, role_vars, tasks_from)``. Returns per name ``(TaskRun, (began,
+    ended))``: the result as run_role has it, the output from the name's marker task to the next
+    one, and the times between which the role ran, for AuditLog.window."""
     names = list(roles)
-    play = []
-    for i, name in enumerate(names):
-        play += [{"name": name, "ansible.builtin.set_fact": {f"began_{i}": RECEIVED}},
-                 _role_block(roles[name][0], roles[name][1], {"ansible.builtin.set_fact": {f"out_{i}": {"failed": False}}},
-                             {"ansible.builtin.set_fact": {f"out_{i}": "{{ %s }}" % ROLE_FAILURE}})]
-    play.append({"name": "ended", "ansible.builtin.set_fact": {"ended": RECEIVED}})
-    collected = _collected((name, f"[out_{i}, began_{i}, {f'began_{i + 1}' if i + 1 < len(names) else 'ended'}]")
-                           for i, name in enumerate(names))
-    run = _run_play(env, lambda result_file: play + [_save_task(collected, result_file)], tmp_path, **options)
+    steps = [(name, [_role_block(roles[name][0], roles[name][1], {"ansible.builtin.set_fact": {f"out_{i}": {"failed": False}}},
+                                 {"ansible.builtin.set_fact": {f"out_{i}": "{{ %s }}" % ROLE_FAILURE}}, *roles[name][2:])])
+             for i, name in enumerate(names)]
+    run = _run_timed(env, steps, tmp_path, **options)
     ends = names[1:] + ["ended"]
-    return {name: (TaskRun(run.result[name][0], task_output(run.stdout, name, until), run.stderr, run.returncode, run.stdout),
-                   tuple(run.result[name][1:])) for name, until in zip(names, ends)}
+    return {name: (TaskRun(run.result[i][0], task_output(run.stdout, name, until), run.stderr, run.returncode, run.stdout),
+                   tuple(run.result[i][1:])) for i, (name, until) in enumerate(zip(names, ends))}
 
 
 def secret_forms(value):
@@ -387,24 +401,41 @@ def admin_fixture(env):
     return core_v1(env["KUBECONFIG"])
 
 
+def _new_namespace(admin, prefix, labels=None):
+    import uuid  # pylint: disable=import-outside-toplevel
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    admin.create_namespace({"metadata": {"name": name, "labels": labels or {}}})
+    return name
+
+
+def _delete_namespace(admin, name):
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+    try:
+        admin.delete_namespace(name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+
+
 @pytest.fixture(name="make_namespace")
 def make_namespace_fixture(admin):
     """make_namespace(prefix, labels=None) creates a uniquely named namespace, deleted afterwards."""
-    import uuid  # pylint: disable=import-outside-toplevel
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
-
     made = []
 
     def make(prefix="t", labels=None):
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        admin.create_namespace({"metadata": {"name": name, "labels": labels or {}}})
-        made.append(name)
-        return name
+        made.append(_new_namespace(admin, prefix, labels))
+        return made[-1]
 
     yield make
     for name in made:
-        try:
-            admin.delete_namespace(name)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+        _delete_namespace(admin, name)
+
+
+@pytest.fixture(scope="module", name="module_namespace")
+def module_namespace_fixture(request, env):
+    """A uniquely named namespace for the tests of one module (named after it), deleted afterwards:
+    for module-scoped fixtures that run the tasks of several tests in one play."""
+    admin = core_v1(env["KUBECONFIG"])
+    name = _new_namespace(admin, request.module.__name__.rsplit(".", 1)[-1].replace("test_", "").replace("_", "-")[:40])
+    yield name
+    _delete_namespace(admin, name)

@@ -68,10 +68,13 @@ CASES = ("service_principal", "token_exchange", "managed_identity-system", "mana
          "managed_identity-resource_id", "workload_identity")
 
 
+def secret_args(env, namespace, name, registry):
+    return {"name": name, "namespace": namespace, "registry_ca_path": env["REGCRED_REGISTRY_CA"], "registries": [registry]}
+
+
 def write_secret(env, namespace, name, registry, tmp_path, extra_env):
-    args = {"name": name, "namespace": namespace, "registry_ca_path": env["REGCRED_REGISTRY_CA"],
-            "registries": [registry]}
-    return testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, name), extra_env=extra_env)
+    return testenv.run_task(env, MODULE, secret_args(env, namespace, name, registry), testenv.workdir(tmp_path, name),
+                            extra_env=extra_env)
 
 
 def skopeo_reads(env, namespace, name, server, tmp_path):
@@ -83,14 +86,27 @@ def skopeo_reads(env, namespace, name, server, tmp_path):
         json.loads(authfile.read_text())["auths"][server]
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_each_auth_method_writes_a_secret_skopeo_pulls_with(env, admin, make_namespace, tmp_path, case):
-    entry, extra = methods(env, federated_token(env, admin, tmp_path / "token"))[case]
+def secret_name(case):
+    return case.replace("_", "-")
+
+
+@pytest.fixture(scope="module", name="by_method")
+def by_method_fixture(env, module_namespace, tmp_path_factory):
+    """A Secret by each of CASES, written by the tasks of one play, each task with its method's
+    environment. Per case the run."""
+    tmp_path = tmp_path_factory.mktemp("methods")
+    found = methods(env, federated_token(env, testenv.core_v1(env["KUBECONFIG"]), tmp_path / "token"))
     server = env["REGCRED_AZURE_REGISTRY"]
-    namespace = make_namespace("acr")
-    run = write_secret(env, namespace, "acr", dict(entry, provider="acr", server=server), tmp_path, extra)
+    return testenv.run_tasks(env, {case: (MODULE, secret_args(env, module_namespace, secret_name(case),
+                                                              dict(found[case][0], provider="acr", server=server)),
+                                          {"environment": found[case][1]}) for case in CASES}, tmp_path)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_auth_method_writes_a_secret_skopeo_pulls_with(env, module_namespace, by_method, tmp_path, case):
+    server, namespace, run = env["REGCRED_AZURE_REGISTRY"], module_namespace, by_method[case]
     assert run.result["namespaces"][namespace]["result"] == "created", run.result
-    inspected, auth = skopeo_reads(env, namespace, "acr", server, tmp_path)
+    inspected, auth = skopeo_reads(env, namespace, secret_name(case), server, tmp_path)
     assert inspected.returncode == 0, inspected.stderr
     assert json.loads(inspected.stdout)["Digest"] == env["REGCRED_TEST_IMAGE_DIGEST"]
     if case == "service_principal":

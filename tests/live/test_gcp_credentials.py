@@ -127,12 +127,27 @@ SOURCES = ("service_account", "authorized_user", "external_account", "external_a
            "impersonated_service_account", "metadata_server")
 
 
+def secret_name(source):
+    return source.replace("_", "-")
+
+
+@pytest.fixture(scope="module", name="by_source")
+def by_source_fixture(env, module_namespace, tmp_path_factory):
+    """A Secret from each of SOURCES, written by the tasks of one play, each task with its
+    source's environment. Per source: the email tokeninfo names, and the run."""
+    tmp_path = tmp_path_factory.mktemp("sources")
+    found = sources(env, module_namespace, tmp_path)
+    runs = testenv.run_tasks(env, {source: (MODULE, {"name": secret_name(source), "namespace": module_namespace,
+                                                     "registries": [found[source][0]]}, {"environment": found[source][1]})
+                                   for source in SOURCES}, tmp_path)
+    return {source: (found[source][2], runs[source]) for source in SOURCES}
+
+
 @pytest.mark.parametrize("source", SOURCES)
-def test_access_token_from_each_credential_source_pulls_with_skopeo(env, namespace, tmp_path, source):
-    registry, extra_env, email = sources(env, namespace, tmp_path)[source]
-    run = write_secret(env, namespace, tmp_path, registry, extra_env)
+def test_access_token_from_each_credential_source_pulls_with_skopeo(env, module_namespace, by_source, tmp_path, source):
+    email, run = by_source[source]
     assert not run.failed, run.result
-    pulled, auth = pull_with_secret(env, namespace, tmp_path)
+    pulled, auth = pull_with_secret(env, module_namespace, tmp_path, secret_name(source))
     assert pulled.returncode == 0, pulled.stderr
     assert json.loads(pulled.stdout)["Digest"] == env["REGCRED_TEST_IMAGE_DIGEST"]
     assert auth["username"] == "oauth2accesstoken"
@@ -198,11 +213,12 @@ def test_the_registry_takes_a_token_only_while_google_knows_it_valid(env, namesp
     cases = {"valid": impersonation_token(env, "3600s"), "expired": impersonation_token(env, "1s"),
              "unknown": "ya29.local-" + "x" * 64}
     time.sleep(2)
+    runs = testenv.run_tasks(env, {name: (MODULE, {"name": name, "namespace": namespace, "registries": [
+        {"provider": "basic", "server": env["REGCRED_GCR_REGISTRY"], "username": "oauth2accesstoken", "password": token}]})
+        for name, token in cases.items()}, tmp_path)
     results = {}
-    for name, token in cases.items():
-        registry = {"provider": "basic", "server": env["REGCRED_GCR_REGISTRY"], "username": "oauth2accesstoken",
-                    "password": token}
-        assert not write_secret(env, namespace, tmp_path, registry, name=name).failed
+    for name in cases:
+        assert not runs[name].failed, runs[name].result
         results[name] = pull_with_secret(env, namespace, tmp_path, name)[0]
     assert results["valid"].returncode == 0, results["valid"].stderr
     for name in ("expired", "unknown"):

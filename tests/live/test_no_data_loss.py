@@ -113,28 +113,41 @@ def test_force_puts_the_previous_secret_back_when_the_create_is_refused(env, adm
     assert env["REGCRED_REGISTRY_PASSWORD"] not in run.stdout + run.stderr
 
 
-@pytest.mark.parametrize("how", ["path", "content", "from_secret"])
-def test_a_source_without_entries_fails_and_leaves_the_secret(env, admin, make_namespace, tmp_path, how):
-    namespace = make_namespace("empty")
-    working = {"name": "regcred", "namespace": namespace, "registries": [basic(env)]}
-    assert not testenv.run_task(env, MODULE, working, tmp_path).failed
-    before = admin.read_namespaced_secret("regcred", namespace)
+EMPTY_SOURCES = ("path", "content", "from_secret")
+
+
+@pytest.fixture(scope="module", name="empty_sources")
+def empty_sources_fixture(env, module_namespace, tmp_path_factory):
+    """Per case of EMPTY_SOURCES a Secret written by a working run (one play for all), then the
+    same Secret asked for from a source without entries (a second play). Per case: the Secret
+    before the second play, the run, its stretch of the audit log and the field its error names."""
+    admin, tmp_path = testenv.core_v1(env["KUBECONFIG"]), tmp_path_factory.mktemp("empty")
+    working = {how: {"name": "regcred-" + how.replace("_", "-"), "namespace": module_namespace, "registries": [basic(env)]}
+               for how in EMPTY_SOURCES}
+    written = testenv.run_tasks(env, {how: (MODULE, args) for how, args in working.items()}, testenv.workdir(tmp_path, "working"))
+    assert not [run.result for run in written.values() if run.failed]
+    before = {how: admin.read_namespaced_secret(args["name"], module_namespace) for how, args in working.items()}
     empty = {"auths": {}}
-    if how == "path":
-        (tmp_path / "config.json").write_text(json.dumps(empty))
-        args, field = dict(working, registries=[{"provider": "docker_config", "path": str(tmp_path / "config.json")}]), \
-            "registries[0].path"
-    elif how == "content":
-        args, field = dict(working, registries=[{"provider": "docker_config", "content": empty}]), "registries[0].content"
-    else:
-        put_pull_secret(admin, namespace, json.dumps(empty).encode(), name="central")
-        args, field = {"name": "regcred", "namespace": namespace,
-                       "from_secret": {"namespace": namespace, "name": "central"}}, "from_secret"
-    audit = testenv.AuditLog(env)
-    run = testenv.run_task(env, MODULE, args, tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps(empty))
+    put_pull_secret(admin, module_namespace, json.dumps(empty).encode(), name="central")
+    refused = {
+        "path": (dict(working["path"], registries=[{"provider": "docker_config", "path": str(tmp_path / "config.json")}]),
+                 "registries[0].path"),
+        "content": (dict(working["content"], registries=[{"provider": "docker_config", "content": empty}]), "registries[0].content"),
+        "from_secret": ({"name": working["from_secret"]["name"], "namespace": module_namespace,
+                         "from_secret": {"namespace": module_namespace, "name": "central"}}, "from_secret"),
+    }
+    runs = testenv.run_tasks_audited(env, {how: (MODULE, args) for how, (args, _field) in refused.items()},
+                                     testenv.workdir(tmp_path, "refused"))
+    return {how: (before[how], runs[how][0], runs[how][1], refused[how][1]) for how in EMPTY_SOURCES}
+
+
+@pytest.mark.parametrize("how", EMPTY_SOURCES)
+def test_a_source_without_entries_fails_and_leaves_the_secret(admin, module_namespace, empty_sources, how):
+    before, run, audit, field = empty_sources[how]
     assert run.failed and field in run.result["msg"] and "no registry entries" in run.result["msg"], run.result
     assert audit.writes(testenv.agent("registry_pull_secret")) == 0
-    after = admin.read_namespaced_secret("regcred", namespace)
+    after = admin.read_namespaced_secret(before.metadata.name, module_namespace)
     assert (after.data, after.metadata.resource_version) == (before.data, before.metadata.resource_version)
 
 

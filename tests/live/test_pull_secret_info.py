@@ -58,14 +58,18 @@ def attach(admin, namespace, *names, account="default"):
     admin.patch_namespaced_service_account(account, namespace, {"imagePullSecrets": [{"name": n} for n in names]})
 
 
-def run(env, tmp_path, args, **kwargs):
-    """One module run; fails the test if any password or its Basic form shows anywhere."""
-    done = testenv.run_task(env, MODULE, args, tmp_path, **kwargs)
+def hidden(env, done):
+    """The run, after failing the test if any password or its Basic form shows anywhere in it."""
     shown = done.stdout + done.stderr + json.dumps(done.result)
     for password in (env["REGCRED_REGISTRY_PASSWORD"], WRONG):
         assert password not in shown
         assert base64.b64encode(("%s:%s" % (env["REGCRED_REGISTRY_USER"], password)).encode()).decode() not in shown
     return done
+
+
+def run(env, tmp_path, args, **kwargs):
+    """One module run; fails the test if any password or its Basic form shows anywhere."""
+    return hidden(env, testenv.run_task(env, MODULE, args, tmp_path, **kwargs))
 
 
 def checked(env, kind):
@@ -314,19 +318,33 @@ def test_a_service_account_that_does_not_exist(env, namespace, tmp_path):
         "the ServiceAccount builder does not exist in namespace %s, so pods that use it are rejected" % namespace)
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"image": "Bad Image!"}, "image: 'Bad Image!' is not a valid image reference"),
-    ({"image": ["nginx", "quay.io/Org/app"]}, "image[1]: 'quay.io/Org/app' is not a valid image reference"),
-    ({"image": []}, "image: list at least one image"),
-    ({"namespace": "Team_A", "image": "nginx"}, "namespace: 'Team_A' is not a valid namespace name"),
-    ({"pod": "Web!"}, "pod: 'Web!' is not a valid object name"),
-    ({"image": "nginx", "service_account": "Builder"}, "service_account: 'Builder' is not a valid object name"),
-    ({"pod": "web", "image": "nginx"}, "parameters are mutually exclusive: pod|image"),
-    ({}, "one of the following is required: pod, image"),
-])
-def test_bad_input_fails_before_any_api_call(env, tmp_path, args, message):
-    audit = testenv.AuditLog(env)
-    done = run(env, tmp_path, dict({"namespace": "default"}, **args))
+# Each case: the arguments over the namespace default, and how its error must begin.
+BAD_INPUT = {
+    "bad-image": ({"image": "Bad Image!"}, "image: 'Bad Image!' is not a valid image reference"),
+    "bad-second-image": ({"image": ["nginx", "quay.io/Org/app"]}, "image[1]: 'quay.io/Org/app' is not a valid image reference"),
+    "no-image": ({"image": []}, "image: list at least one image"),
+    "bad-namespace": ({"namespace": "Team_A", "image": "nginx"}, "namespace: 'Team_A' is not a valid namespace name"),
+    "bad-pod": ({"pod": "Web!"}, "pod: 'Web!' is not a valid object name"),
+    "bad-service-account": ({"image": "nginx", "service_account": "Builder"},
+                            "service_account: 'Builder' is not a valid object name"),
+    "pod-and-image": ({"pod": "web", "image": "nginx"}, "parameters are mutually exclusive: pod|image"),
+    "neither-pod-nor-image": ({}, "one of the following is required: pod, image"),
+}
+
+
+@pytest.fixture(scope="module", name="bad_input")
+def bad_input_fixture(env, tmp_path_factory):
+    """The BAD_INPUT cases as the tasks of one play; per case its run and its stretch of the audit log."""
+    return testenv.run_tasks_audited(env, {case: (MODULE, dict({"namespace": "default"}, **args))
+                                           for case, (args, _message) in BAD_INPUT.items()},
+                                     tmp_path_factory.mktemp("bad-input"))
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_fails_before_any_api_call(env, bad_input, case):
+    done, audit = bad_input[case]
+    hidden(env, done)
+    message = BAD_INPUT[case][1]
     assert done.failed
     assert done.result["msg"].startswith(message), done.result["msg"]
     assert "Traceback" not in done.stdout + done.stderr

@@ -4,7 +4,7 @@ stored, never scheduled: their imagePullPolicy is the apiserver's) and the regis
 one and the token server's own registry, whose public/ repositories anyone may pull."""
 
 import testenv
-from test_pull_secret_info import OURS, WRONG, attach, checked, image, login, run, write_secret
+from test_pull_secret_info import MODULE, OURS, WRONG, attach, checked, hidden, image, login, run, write_secret
 from test_pull_secret_info import namespace_fixture  # noqa: F401  pylint: disable=unused-import
 from test_registry_pull_checks import token_registry
 
@@ -100,9 +100,12 @@ def test_image_pull_policy_states_the_policy_of_a_pod_to_come(env, namespace, tm
 
 
 def test_bad_policies_fail_before_any_api_call(env, tmp_path):
-    audit = testenv.AuditLog(env)
-    both = run(env, tmp_path, {"namespace": "default", "pod": "web", "image_pull_policy": "Always"})
-    assert both.failed and both.result["msg"].startswith("parameters are mutually exclusive: pod|image_pull_policy")
-    wrong = run(env, tmp_path, {"namespace": "default", "image": "nginx", "node_policy": "Sometimes"})
-    assert wrong.failed and wrong.result["msg"].startswith("value of node_policy must be one of: NeverVerify, ")
-    assert audit.events(OURS) == []
+    runs = testenv.run_tasks_audited(env, {
+        "both": (MODULE, {"namespace": "default", "pod": "web", "image_pull_policy": "Always"}),
+        "wrong": (MODULE, {"namespace": "default", "image": "nginx", "node_policy": "Sometimes"})}, tmp_path)
+    for name, message in (("both", "parameters are mutually exclusive: pod|image_pull_policy"),
+                          ("wrong", "value of node_policy must be one of: NeverVerify, ")):
+        done, audit = runs[name]
+        hidden(env, done)
+        assert done.failed and done.result["msg"].startswith(message), (name, done.result)
+        assert audit.events(OURS) == [], name

@@ -390,21 +390,35 @@ def test_a_concurrent_writer_keeps_its_entries(env, tmp_path, dest):
     assert set(auths(dest)) == expected
 
 
-@pytest.mark.parametrize("args,field", [
-    ({"registries": []}, "registries:"),
-    ({"refresh_before": "soon"}, "refresh_before:"),
-    ({"registries": [{"provider": "basic", "username": "u", "password": "p"}]}, "registries[0].server"),
-    ({"registries": [{"provider": "basic", "server": "x.io", "username": "u", "password": "p"},
-                     {"provider": "ecr", "registry_ids": ["123456789012"]}]}, "registries[1].region"),
-    ({"registries": [{"provider": "basic", "server": "x.io", "username": "u", "password": "p"},
-                     {"provider": "basic", "server": "https://x.io/", "username": "v", "password": "q"}]},
-     "registries[0] and registries[1] both write the registry x.io"),
-])
-def test_bad_input_names_the_field(env, tmp_path, dest, args, field):
-    base = {"dest": str(dest), "return_secrets": False, "registries": [basic(env)]}
-    result = run(env, dict(base, **args), tmp_path)
+# Each case: the arguments over a working base, and the field its error must name.
+BAD_INPUT = {
+    "no-registries": ({"registries": []}, "registries:"),
+    "bad-refresh-before": ({"refresh_before": "soon"}, "refresh_before:"),
+    "no-server": ({"registries": [{"provider": "basic", "username": "u", "password": "p"}]}, "registries[0].server"),
+    "ecr-no-region": ({"registries": [{"provider": "basic", "server": "x.io", "username": "u", "password": "p"},
+                                      {"provider": "ecr", "registry_ids": ["123456789012"]}]}, "registries[1].region"),
+    "same-server-twice": ({"registries": [{"provider": "basic", "server": "x.io", "username": "u", "password": "p"},
+                                          {"provider": "basic", "server": "https://x.io/", "username": "v", "password": "q"}]},
+                          "registries[0] and registries[1] both write the registry x.io"),
+}
+
+
+@pytest.fixture(scope="module", name="bad_input")
+def bad_input_fixture(env, tmp_path_factory):
+    """The BAD_INPUT cases as the tasks of one play, each with its own dest; per case its run and dest."""
+    tmp_path = tmp_path_factory.mktemp("bad-input")
+    dests = {case: tmp_path / case / "home" / ".docker" / "config.json" for case in BAD_INPUT}
+    runs = testenv.run_tasks(env, {case: (MODULE, dict({"dest": str(dests[case]), "return_secrets": False,
+                                                        "registries": [basic(env)]}, **args))
+                                   for case, (args, _field) in BAD_INPUT.items()}, tmp_path)
+    return {case: (runs[case], dests[case]) for case in BAD_INPUT}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_names_the_field(bad_input, case):
+    result, dest = bad_input[case]
     assert result.failed
-    assert field in result.result["msg"]
+    assert BAD_INPUT[case][1] in result.result["msg"]
     assert "Traceback" not in result.stdout + result.stderr
     assert not dest.exists()
 

@@ -199,23 +199,45 @@ def test_from_secret_copies_a_central_secret(env, admin, namespaces, tmp_path):
     assert decoded(admin, target, "copied")[1] == decoded(admin, central, "central")[1]
 
 
-@pytest.mark.parametrize("args,field", [
-    ({"name": "Bad_Name"}, "name:"),
-    ({"namespaces": ["UPPER"]}, "namespaces[0]"),
-    ({"refresh_before": "soon"}, "refresh_before:"),
-    ({"registries": [{"provider": "basic", "username": "u", "password": "p"}]}, "registries[0].server"),
-    ({"registries": [{"provider": "basic", "server": "x.io", "username": "u", "password": ""}]}, "registries[0].password"),
-    ({"registries": [{"provider": "docker_config", "content": '{"auths": {"x.io": {"auth": "%%%"}}}'}]},
-     "registries[0].content.auths[x.io].auth"),
-])
-def test_bad_input_fails_before_any_api_call(env, namespaces, tmp_path, args, field):
+# Each case: the arguments over a working base, and the field its error must name.
+BAD_INPUT = {
+    "bad-name": ({"name": "Bad_Name"}, "name:"),
+    "bad-namespace": ({"namespaces": ["UPPER"]}, "namespaces[0]"),
+    "bad-refresh-before": ({"refresh_before": "soon"}, "refresh_before:"),
+    "no-server": ({"registries": [{"provider": "basic", "username": "u", "password": "p"}]}, "registries[0].server"),
+    "empty-password": ({"registries": [{"provider": "basic", "server": "x.io", "username": "u", "password": ""}]},
+                       "registries[0].password"),
+    "bad-auth": ({"registries": [{"provider": "docker_config", "content": '{"auths": {"x.io": {"auth": "%%%"}}}'}]},
+                 "registries[0].content.auths[x.io].auth"),
+}
+
+
+@pytest.fixture(scope="module", name="bad_input")
+def bad_input_fixture(env, module_namespace, tmp_path_factory):
+    """The BAD_INPUT cases as the tasks of one play, after a control task that writes; per case its
+    run and its stretch of the audit log."""
     base = {"name": "regcred", "namespaces": ["default"], "registries": basic_registries(env)}
-    audit = testenv.AuditLog(env)
-    run = testenv.run_task(env, MODULE, dict(base, **args), tmp_path)
+    tasks = {"control": (MODULE, dict(base, namespaces=[module_namespace]))}
+    tasks.update((case, (MODULE, dict(base, **args))) for case, (args, _field) in BAD_INPUT.items())
+    return testenv.run_tasks_audited(env, tasks, tmp_path_factory.mktemp("bad-input"))
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_fails_before_any_api_call(bad_input, case):
+    run, audit = bad_input[case]
     assert run.failed
-    assert field in run.result["msg"]
+    assert BAD_INPUT[case][1] in run.result["msg"]
     assert "Traceback" not in run.stdout + run.stderr
     assert audit.events() == []
+
+
+def test_the_control_of_the_bad_input_play_writes_in_its_own_stretch_of_the_audit_log(bad_input, module_namespace):
+    """The bad cases' stretches of the audit log would show a write: the control's shows its own,
+    and none of it spills into the case after it."""
+    run, audit = bad_input["control"]
+    assert not run.failed, run.result
+    assert run.result["namespaces"][module_namespace]["result"] == "created", run.result
+    assert audit.verbs(testenv.agent("registry_pull_secret"), namespace=module_namespace)["create"] == 1
 
 
 def test_terminating_namespace_is_skipped(env, admin, namespaces, tmp_path):

@@ -77,12 +77,12 @@ def test_secrets_and_annotations_in_one_write(env, admin, make_namespace, tmp_pa
 
 def test_bad_annotations_fail_before_any_request(env, admin, make_namespace, tmp_path):
     ns = foreign_account(admin, make_namespace)
-    audit = testenv.AuditLog(env)
-    bad_key = testenv.run_task(env, MODULE, {"namespace": ns, "annotations": {"not a key": "x"}}, tmp_path)
-    assert bad_key.failed and "annotations" in bad_key.result["msg"], bad_key.result
-    bad_value = testenv.run_task(env, MODULE, {"namespace": ns, "annotations": {OURS: 5}}, tmp_path)
-    assert bad_value.failed and f"annotations[{OURS}]" in bad_value.result["msg"], bad_value.result
-    nothing = testenv.run_task(env, MODULE, {"namespace": ns}, tmp_path)
-    assert nothing.failed and "secrets" in nothing.result["msg"], nothing.result
-    assert audit.verbs(AGENT) == {}
+    runs = testenv.run_tasks_audited(env, {
+        "bad key": (MODULE, {"namespace": ns, "annotations": {"not a key": "x"}}),
+        "bad value": (MODULE, {"namespace": ns, "annotations": {OURS: 5}}),
+        "nothing to do": (MODULE, {"namespace": ns})}, tmp_path)
+    for name, field in (("bad key", "annotations"), ("bad value", f"annotations[{OURS}]"), ("nothing to do", "secrets")):
+        run, audit = runs[name]
+        assert run.failed and field in run.result["msg"], (name, run.result)
+        assert audit.verbs(AGENT) == {}, name
     assert annotations_of(admin, ns) == {THEIRS: THEIR_VALUE}

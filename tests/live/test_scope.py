@@ -9,6 +9,7 @@ namespace that climbed the request path into another namespace.
 import base64
 import json
 
+import pytest
 import yaml
 
 import testenv
@@ -26,20 +27,32 @@ def secret_names(admin, namespace):
     return sorted(s.metadata.name for s in admin.list_namespaced_secret(namespace).items)
 
 
-def test_blank_namespace_selector_fails_before_any_request(env, admin, make_namespace, tmp_path):
-    namespace = make_namespace("scope")
-    for blank in ("", "  ", "\t"):
-        run = testenv.run_task(env, MODULE, {"name": "scope-blank", "namespace_selector": blank,
-                                             "registries": basic(env)}, workdir(tmp_path, str(len(blank))))
-        assert run.failed and run.result["msg"].startswith("namespace_selector: is blank"), run.result
-    assert "scope-blank" not in secret_names(admin, namespace)
+# Selectors refused before any request: blank ones, which used to select every namespace, and a malformed one.
+SELECTORS = {"empty": "", "spaces": "  ", "tab": "\t", "malformed": "team in (a"}
+
+
+@pytest.fixture(scope="module", name="selectors")
+def selectors_fixture(env, module_namespace, tmp_path_factory):
+    """Each of SELECTORS as a task of one play, after a namespace it could select was made; per
+    case its run and its stretch of the audit log."""
+    return testenv.run_tasks_audited(env, {case: (MODULE, {"name": "scope-blank", "namespace_selector": selector,
+                                                           "registries": basic(env)})
+                                           for case, selector in SELECTORS.items()}, tmp_path_factory.mktemp("selectors"))
+
+
+@pytest.mark.parametrize("case", ["empty", "spaces", "tab"])
+def test_blank_namespace_selector_fails_before_any_request(admin, module_namespace, selectors, case):
+    run, audit = selectors[case]
+    assert run.failed and run.result["msg"].startswith("namespace_selector: is blank"), run.result
+    assert audit.events() == []
+    assert "scope-blank" not in secret_names(admin, module_namespace)
     assert "scope-blank" not in secret_names(admin, "kube-system")
 
 
-def test_malformed_selector_is_refused_naming_the_field(env, tmp_path):
-    run = testenv.run_task(env, MODULE, {"name": "scope-bad", "namespace_selector": "team in (a",
-                                         "registries": basic(env)}, tmp_path)
+def test_malformed_selector_is_refused_naming_the_field(selectors):
+    run, audit = selectors["malformed"]
     assert run.failed and run.result["msg"].startswith("namespace_selector: "), run.result
+    assert audit.writes() == 0
 
 
 def test_blank_service_account_selector_with_exact_changes_nothing(env, admin, make_namespace, tmp_path):

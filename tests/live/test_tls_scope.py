@@ -32,44 +32,66 @@ def registry_tls_options(env, tmp_path, ca_path):
     return {"registry_validate_certs": False}
 
 
-def check_tls_scope(env, tmp_path, ca_path, registry, extra_env):
-    args = dict(registry_tls_options(env, tmp_path, ca_path), return_secrets=False, registries=[registry])
-    untrusted = testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, "untrusted"),
-                                 extra_env=dict(extra_env, **UNTRUSTING))
+CA_PATH = {"validate-certs-off": False, "ca-path-with-the-cloud-ca": True}
+
+
+def sources(env, namespace, tmp_path):
+    """Each registry entry whose credentials come from a cloud token endpoint, and the environment
+    the module needs for it."""
+    found = {provider: (registry(env), moto(env)) for provider, registry in PROVIDERS.items()}
+    google = gcp_sources(env, namespace, tmp_path)
+    found.update({source: google[source][:2] for source in GOOGLE_SOURCES})
+    # Azure AD through a workload identity's client assertion. (managed_identity asks IMDS, which is
+    # plain http on 169.254.169.254; its token exchange is the registry's, as for acr.)
+    token_file = federated_token(env, testenv.core_v1(env["KUBECONFIG"]), tmp_path / "token")
+    found["workload_identity"] = ({"provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "workload_identity",
+                                   "tenant_id": env["REGCRED_AZURE_TENANT_ID"],
+                                   "client_id": env["REGCRED_AZURE_WORKLOAD_CLIENT_ID"],
+                                   "authority_host": env["REGCRED_AZURE_AUTHORITY"], "federated_token_file": str(token_file)}, {})
+    return found
+
+
+@pytest.fixture(scope="module", name="tls_scope")
+def tls_scope_fixture(env, module_namespace, tmp_path_factory):
+    """Every source with each of CA_PATH, twice, in one play: with the SDKs' trust set to the public
+    CAs only (in the task's environment), then with their own trust. Per case the two runs."""
+    tmp_path = tmp_path_factory.mktemp("tls-scope")
+    tasks = {}
+    for source, (registry, extra_env) in sources(env, module_namespace, tmp_path).items():
+        for ca, ca_path in CA_PATH.items():
+            args = dict(registry_tls_options(env, tmp_path, ca_path), return_secrets=False, registries=[registry])
+            tasks[f"{source} {ca} untrusted"] = (MODULE, args, {"environment": dict(extra_env, **UNTRUSTING)})
+            tasks[f"{source} {ca} trusted"] = (MODULE, args, {"environment": extra_env})
+    return testenv.run_tasks(env, tasks, tmp_path)
+
+
+def check_tls_scope(tls_scope, case):
+    untrusted, trusted = tls_scope[case + " untrusted"], tls_scope[case + " trusted"]
     assert untrusted.failed, untrusted.result
     message = untrusted.result["msg"]
     assert "registries[0]" in message and any(text in message for text in UNVERIFIED), message
     # The same task with the SDKs' own trust set succeeds: only the endpoint's trust was at fault.
-    trusted = testenv.run_task(env, MODULE, args, testenv.workdir(tmp_path, "trusted"), extra_env=extra_env)
     assert not trusted.failed, trusted.result
 
 
-CA_PATH = pytest.mark.parametrize("ca_path", [False, True], ids=["validate-certs-off", "ca-path-with-the-cloud-ca"])
-
-
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
-@CA_PATH
-def test_registry_tls_options_do_not_reach_cloud_token_endpoints(env, tmp_path, provider, ca_path):
-    check_tls_scope(env, tmp_path, ca_path, PROVIDERS[provider](env), moto(env))
+@pytest.mark.parametrize("ca_path", CA_PATH)
+def test_registry_tls_options_do_not_reach_cloud_token_endpoints(tls_scope, provider, ca_path):
+    check_tls_scope(tls_scope, f"{provider} {ca_path}")
 
 
 # The Google credential files other than a service-account key, each against the endpoints it
 # reaches (STS, IAM Credentials, oauth2.googleapis.com through the proxy). The metadata server
 # is plain http, as the real one: no TLS to check there.
-@pytest.mark.parametrize("source", ["authorized_user", "external_account", "external_account_impersonating",
-                                    "impersonated_service_account"])
-@CA_PATH
-def test_registry_tls_options_do_not_reach_google_credential_endpoints(env, make_namespace, tmp_path, source, ca_path):
-    registry, extra_env = gcp_sources(env, make_namespace("tls"), tmp_path)[source][:2]
-    check_tls_scope(env, tmp_path, ca_path, registry, extra_env)
+GOOGLE_SOURCES = ("authorized_user", "external_account", "external_account_impersonating", "impersonated_service_account")
 
 
-# Azure AD through a workload identity's client assertion. (managed_identity asks IMDS, which is
-# plain http on 169.254.169.254; its token exchange is the registry's, as for acr.)
-@CA_PATH
-def test_registry_tls_options_do_not_reach_azure_ad_for_workload_identity(env, admin, tmp_path, ca_path):
-    registry = {"provider": "acr", "server": env["REGCRED_AZURE_REGISTRY"], "auth": "workload_identity",
-                "tenant_id": env["REGCRED_AZURE_TENANT_ID"], "client_id": env["REGCRED_AZURE_WORKLOAD_CLIENT_ID"],
-                "authority_host": env["REGCRED_AZURE_AUTHORITY"],
-                "federated_token_file": str(federated_token(env, admin, tmp_path / "token"))}
-    check_tls_scope(env, tmp_path, ca_path, registry, {})
+@pytest.mark.parametrize("source", GOOGLE_SOURCES)
+@pytest.mark.parametrize("ca_path", CA_PATH)
+def test_registry_tls_options_do_not_reach_google_credential_endpoints(tls_scope, source, ca_path):
+    check_tls_scope(tls_scope, f"{source} {ca_path}")
+
+
+@pytest.mark.parametrize("ca_path", CA_PATH)
+def test_registry_tls_options_do_not_reach_azure_ad_for_workload_identity(tls_scope, ca_path):
+    check_tls_scope(tls_scope, f"workload_identity {ca_path}")
