@@ -62,8 +62,17 @@ def test_waits_for_a_service_account_that_appears_later(env, admin, make_namespa
     ns = make_namespace("sa")
     make_secrets(admin, ns, "ours")
 
+    audit = testenv.AuditLog(env)
+    looked = threading.Event()
+
     def create_later():
-        time.sleep(3)
+        # Only after the module has asked for ServiceAccounts and found none: a fixed pause could
+        # end before ansible-playbook even started, and then nothing would be waited for.
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and not looked.is_set():
+            if any((e.get("objectRef") or {}).get("resource") == "serviceaccounts" for e in audit.events(namespace=ns)):
+                looked.set()
+            time.sleep(0.1)
         admin.create_namespaced_service_account(ns, {"metadata": {"name": "late"}})
 
     creator = threading.Thread(target=create_later)
@@ -71,6 +80,7 @@ def test_waits_for_a_service_account_that_appears_later(env, admin, make_namespa
     run = testenv.run_task(env, MODULE, {"namespace": ns, "secrets": ["ours"], "service_accounts": ["late"],
                                          "wait_timeout": 30}, tmp_path)
     creator.join()
+    assert looked.is_set(), "the module never asked for the ServiceAccount"
     assert run.result["namespaces"][ns]["service_accounts"]["late"]["result"] == "updated", run.result
     assert testenv.pull_secret_names(admin, ns, "late") == ["ours"]
 
