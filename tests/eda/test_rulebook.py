@@ -50,6 +50,30 @@ def java_home():
     raise AssertionError("no Java 17: set JAVA_HOME (scripts/install-system-deps installs openjdk-17-jre-headless)")
 
 
+def started_at(pid):
+    """A process's start time (clock ticks since boot), or None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+
+
+def descendants(pid):
+    """The processes below ``pid`` (children, theirs, ...) as {pid: start time}, from /proc."""
+    found, parents = {}, [pid]
+    while parents:
+        for task in Path(f"/proc/{parents.pop()}/task").glob("*"):
+            try:
+                children = [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                if child not in found and (started := started_at(child)):
+                    found[child] = started
+                    parents.append(child)
+    return found
+
+
 class Rulebook:
     """ansible-rulebook running the collection's rulebook, its output in a log file."""
 
@@ -87,13 +111,20 @@ class Rulebook:
                                          env=self.run_env, start_new_session=True)
 
     def stop(self):
+        """Stop ansible-rulebook, then whatever it started that outlived it: ansible-runner runs
+        each playbook in a session of its own, so a playbook still running at the end would
+        otherwise be left behind, waiting for its killed worker forever."""
         if self.proc and self.proc.poll() is None:
+            below = descendants(self.proc.pid)
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+            for pid, started in below.items():
+                if started_at(pid) == started:  # the same process, not a reused PID
+                    os.kill(pid, signal.SIGKILL)
 
     def output(self):
         return self.log.read_text(errors="replace")
