@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import choose, validate
+from ansible_collections.regcred.k8s.plugins.module_utils.namespaces import choose, list_query, validate
 
 
 def ns(name, phase="Active"):
@@ -45,3 +45,14 @@ def test_validate_returns_the_listed_namespaces():
     assert validate({"namespaces": ["a", "b"]}) == ["a", "b"]
     assert validate({"namespace": "a"}) == ["a"]
     assert validate({"all_namespaces": True}) is None
+
+
+@pytest.mark.parametrize("params, query", [
+    ({"namespace": "a"}, {"fieldSelector": "metadata.name=a"}),
+    ({"namespaces": ["a", "a"]}, {"fieldSelector": "metadata.name=a"}),
+    ({"namespaces": ["a", "b"]}, {}),
+    ({"all_namespaces": True}, {}),
+    ({"namespace_selector": "team=a"}, {"labelSelector": "team=a"}),
+])
+def test_one_listed_namespace_is_listed_by_name(params, query):
+    assert list_query(params, validate(params)) == query
