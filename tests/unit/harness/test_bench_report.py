@@ -68,27 +68,33 @@ def test_the_cpu_cell_shows_the_tool_apiserver_and_etcd_seconds():
 def test_the_noop_budget_is_two_lists_each_one_request_per_page():
     assert report.noop_request_budget(1000, None) == 2
     assert report.noop_request_budget(100, 500) == 2
-    assert report.noop_request_budget(1000, 500) == 2 + 2
-    assert report.noop_request_budget(5000, 500) == 2 + 18
+    assert report.noop_request_budget(999, 500) == 2 + 2
+    # a full last page of the Secrets by name is followed by an empty one
+    assert report.noop_request_budget(1000, 500) == 2 + 3
+    assert report.noop_request_budget(5000, 500) == 10 + 11
     # the namespaces' LIST reads every namespace of the cluster, whatever N the task acts on
-    assert report.noop_request_budget(10, 500, namespaces=5043) == 11 + 1
-    assert report.noop_request_budget(5000, 500, namespaces=5043) == 11 + 10
+    assert report.noop_request_budget(10, 500, namespaces=5006) == 11 + 1
+    assert report.noop_request_budget(1000, 500, namespaces=5006) == 11 + 3
+    assert report.noop_request_budget(5000, 500, namespaces=5006) == 11 + 11
 
 
 def test_the_noop_target_counts_the_pages_at_every_n():
     data = {"settings": {"sizes": [10, 5000]}, "page_size": 500, "cluster_namespaces": 5043, "results": [
         dict(entry("noop", "module", 10, 1.5), requests={"LIST": 12}),
-        dict(entry("noop", "module", 5000, 1.5), requests={"LIST": 21, "WATCH": 1, "discovery GET": 1})]}
+        dict(entry("noop", "module", 5000, 1.5), requests={"LIST": 22, "WATCH": 1, "discovery GET": 1})]}
     table, missed = report.targets(data, None)
     assert ("| no-op rerun at N=10: at most 12 requests (2 LISTs in pages of 500, over 5043 namespaces in the "
             "cluster), 0 writes | 12 requests (LIST 12), 0 writes | yes |") in table
-    assert ("| no-op rerun at N=5000: at most 21 requests (2 LISTs in pages of 500, over 5043 namespaces in the "
-            "cluster), 0 writes | 21 requests (LIST 21, WATCH 1, discovery GET 1), 0 writes | yes |") in table
+    assert ("| no-op rerun at N=5000: at most 22 requests (2 LISTs in pages of 500, over 5043 namespaces in the "
+            "cluster), 0 writes | 22 requests (LIST 22, WATCH 1, discovery GET 1), 0 writes | yes |") in table
     assert missed == []
     data["results"][1]["requests"]["PUT"] = 1
     table, missed = report.targets(data, None)
     assert "1 writes | **no** |" in table
-    assert missed == ["**No-op requests at N=5000.** The rerun made LIST 21, PUT 1, WATCH 1, discovery GET 1."]
+    assert missed == ["**No-op requests at N=5000.** The rerun made LIST 22, PUT 1, WATCH 1, discovery GET 1."]
+    data["results"][1]["requests"] = {"LIST": 23}
+    table, missed = report.targets(data, None)
+    assert "| 23 requests (LIST 23), 0 writes | **no** |" in table
 
 
 def test_the_issues_goals_are_met_or_missed_with_the_measured_ratio_and_where_the_time_goes():
