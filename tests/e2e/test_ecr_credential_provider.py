@@ -30,7 +30,7 @@ import yaml
 
 import ecr_registry
 from test_kubelet_pull import events, outcome, start_pod
-from test_node_credential_provider import kubelet_process, pod_without_secrets, recap, run_role
+from test_node_credential_provider import PLAY, kubelet_process, plugin_env, pod_without_secrets, recap, run_role
 
 PLUGIN = "ecr-credential-provider"
 # The ECR hosts of the plugin's own example config (cloud-provider-aws, docs/credential_provider.md).
@@ -80,9 +80,9 @@ def ecr_plugin_fixture(env, node, monkeypatch):  # pylint: disable=unused-argume
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)
     options = ["-e", json.dumps(role_vars(env))]
-    applied = run_role(env, "present", options)
+    applied = run_role(env, PLAY, "present", plugin_env(env), options)
     yield applied
-    run_role(env, "absent", options)
+    run_role(env, PLAY, "absent", plugin_env(env), options)
 
 
 def test_official_ecr_plugin_from_the_role_config_gets_the_token_from_the_emulator_and_pulls(

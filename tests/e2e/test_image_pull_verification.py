@@ -6,35 +6,19 @@ needs) in a drop-in of the kubelet's ``--config-dir``: the same pod is refused w
 right Secret still runs, and ``state: absent`` gives the kubelet its previous configuration back.
 """
 
-import base64
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-import testenv
-from test_kubelet_pull import events, image, outcome, start_pod, wait_for_event
-from test_node_credential_provider import LOCALENV, NODE_VARIABLES, kubelet_process, recap
+from test_kubelet_pull import events, image, outcome, start_pod, wait_for_event, write_secret
+from test_node_credential_provider import kubelet_process, login, play, recap, run_role
 
 PLAY = Path(__file__).resolve().parent / "image_pull_verification.yml"
 DROPIN = "kubelet.conf.d/90-regcred-k8s-image-pull-verification.conf"
 SECRET = "registry-login"
-
-
-def play(env, state, options=(), policy="AlwaysVerify"):
-    """The role's play on the local node with the policy alone; the CompletedProcess."""
-    return subprocess.run(testenv.playbook_command(PLAY, options), capture_output=True, text=True, timeout=300,
-                          check=False, env=testenv.ansible_env(env, None, {
-                              "E2E_STATE": state, "E2E_POLICY": policy, "E2E_LOCALENV": str(LOCALENV),
-                              **{name: env[name] for name in NODE_VARIABLES}}))
-
-
-def run_role(env, state, options=()):
-    """play(), which must succeed."""
-    done = play(env, state, options)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    return done
+# What PLAY reads besides the state: the policy.
+ALWAYS_VERIFY = {"E2E_POLICY": "AlwaysVerify"}
 
 
 @pytest.fixture(name="verification")
@@ -42,16 +26,7 @@ def verification_fixture(env, node):  # pylint: disable=unused-argument
     """Undoes the role if a test left it applied, so the other e2e tests see the default kubelet."""
     yield
     if (Path(env["REGCRED_NODE_DIR"]) / DROPIN).exists():
-        run_role(env, "absent")
-
-
-def login_secret(env, admin, namespace):
-    """A kubernetes.io/dockerconfigjson Secret with the shared registry login."""
-    auth = base64.b64encode(f"{env['REGCRED_REGISTRY_USER']}:{env['REGCRED_REGISTRY_PASSWORD']}".encode()).decode()
-    config = {"auths": {env["REGCRED_REGISTRY_BASIC"]: {"auth": auth}}}
-    admin.create_namespaced_secret(namespace, {
-        "metadata": {"name": SECRET}, "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()}})
+        run_role(env, PLAY, "absent", ALWAYS_VERIFY)
 
 
 def run_pod(env, admin, node, namespace, name, policy="IfNotPresent", secret=False):
@@ -67,11 +42,11 @@ def assert_ran(admin, namespace, name, result):
 
 
 @pytest.mark.usefixtures("verification")
-def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env, admin, node, namespace, timings):
+def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env, admin, node, namespace, tmp_path, timings):
     node_dir = Path(env["REGCRED_NODE_DIR"])
     flags = (node_dir / "kubelet.env").read_text()
     kubelet_config = (node_dir / "kubelet.yaml").read_text()
-    login_secret(env, admin, namespace)
+    write_secret(env, namespace, login(env), tmp_path, SECRET)
 
     # 1) The pod with the Secret pulls the private image (Always: a real pull), which the node keeps.
     assert_ran(admin, namespace, "with-secret", run_pod(env, admin, node, namespace, "with-secret", "Always", secret=True))
@@ -85,18 +60,18 @@ def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env
 
     # 3) The role sets AlwaysVerify: check mode first, which changes nothing.
     before = kubelet_process(env)
-    checked = run_role(env, "present", ["--check", "--diff"])
+    checked = run_role(env, PLAY, "present", ALWAYS_VERIFY, ["--check", "--diff"])
     assert recap(checked)["changed"] > 0 and "imagePullCredentialsVerificationPolicy: AlwaysVerify" in checked.stdout
     assert (node_dir / "kubelet.env").read_text() == flags and not (node_dir / DROPIN).exists()
     assert kubelet_process(env) == before, "check mode does not restart the kubelet"
 
-    run_role(env, "present")
+    run_role(env, PLAY, "present", ALWAYS_VERIFY)
     dropin = (node_dir / DROPIN).read_text()
     assert "imagePullCredentialsVerificationPolicy: AlwaysVerify" in dropin and "KubeletEnsureSecretPulledImages: true" in dropin
     assert f"--config-dir={node_dir / 'kubelet.conf.d'}" in (node_dir / "kubelet.env").read_text()
     restarted = kubelet_process(env)
     assert restarted != before
-    rerun = run_role(env, "present")
+    rerun = run_role(env, PLAY, "present", ALWAYS_VERIFY)
     assert recap(rerun)["changed"] == 0, rerun.stdout[-3000:]
     assert kubelet_process(env) == restarted, "a rerun must not restart the kubelet"
 
@@ -113,7 +88,7 @@ def test_always_verify_refuses_the_cached_image_to_a_pod_without_credentials(env
     timings["cached private image without credentials refused, AlwaysVerify"] = round(result[2], 2)
 
     # 4) absent: the previous flags, no drop-in, and the cached image runs without credentials again.
-    removed = run_role(env, "absent")
+    removed = run_role(env, PLAY, "absent", ALWAYS_VERIFY)
     assert recap(removed)["changed"] > 0
     assert (node_dir / "kubelet.env").read_text() == flags
     assert (node_dir / "kubelet.yaml").read_text() == kubelet_config
@@ -133,7 +108,7 @@ def test_a_bad_policy_or_allowlist_fails_naming_the_variable_before_any_write(en
     node_dir = Path(env["REGCRED_NODE_DIR"])
     flags = (node_dir / "kubelet.env").read_text()
     before = kubelet_process(env)
-    done = play(env, "present", policy=policy, options=[
+    done = play(env, PLAY, "present", {"E2E_POLICY": policy}, [
         "-e", json.dumps({"kubelet_credential_provider_preloaded_images_verification_allowlist": allowlist})])
     assert done.returncode != 0, done.stdout[-3000:]
     assert "kubelet_credential_provider_image_pull_verification_policy must be" in done.stdout, done.stdout[-3000:]

@@ -47,6 +47,17 @@ def run_play(env, namespace, kind, username, password):
     return done
 
 
+def write_secret(env, namespace, registry, tmp_path, name="regcred"):
+    """registry_pull_secret writes the pull Secret ``name`` with the one ``registry`` (an entry of
+    its ``registries``) into ``namespace``, verified with the registry and attached to no
+    ServiceAccount; fails the test unless it created the Secret without showing the shared password."""
+    written = testenv.run_task(env, "regcred.k8s.registry_pull_secret", {
+        "name": name, "namespace": namespace, "verify": True, "registry_ca_path": env["REGCRED_REGISTRY_CA"],
+        "registries": [registry]}, tmp_path)
+    assert not written.failed and written.result["namespaces"][namespace]["result"] == "created", written.result
+    assert env["REGCRED_REGISTRY_PASSWORD"] not in written.stdout + written.stderr + json.dumps(written.result)
+
+
 def shared_login(env):
     return env["REGCRED_REGISTRY_USER"], env["REGCRED_REGISTRY_PASSWORD"]
 
@@ -286,10 +297,7 @@ def test_minted_cloud_tokens_pull(env, admin, node, namespace, tmp_path, timings
     ref = f"{env[key]}/{env['REGCRED_TEST_IMAGE']}"
     since = start_pod(admin, node, namespace, ref, "before")
     assert outcome(admin, namespace, "before", since)[0] == "refused", events(admin, namespace, "before")
-    written = testenv.run_task(env, "regcred.k8s.registry_pull_secret", {
-        "name": "regcred", "namespace": namespace, "verify": True, "registry_ca_path": env["REGCRED_REGISTRY_CA"],
-        "registries": [registry]}, testenv.workdir(tmp_path, "write"))
-    assert not written.failed and written.result["namespaces"][namespace]["result"] == "created", written.result
+    write_secret(env, namespace, registry, testenv.workdir(tmp_path, "write"))
     attached = testenv.run_task(env, "regcred.k8s.sa_image_pull_secrets", {"namespace": namespace, "secrets": ["regcred"]},
                                 testenv.workdir(tmp_path, "attach"))
     assert not attached.failed, attached.result

@@ -10,7 +10,6 @@ stands for ``systemctl restart kubelet``.
 """
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,18 +37,24 @@ def login(env, **extra):
                 password=env["REGCRED_REGISTRY_PASSWORD"], **extra)
 
 
-def play(env, state, options=(), credentials=None, audience=""):
-    """The role's play on the local node (by default with the shared login); the CompletedProcess."""
-    return subprocess.run(testenv.playbook_command(PLAY, options), capture_output=True, text=True, timeout=300,
-                          check=False, env=testenv.ansible_env(env, None, {
-                              "E2E_STATE": state, "E2E_LOCALENV": str(LOCALENV), "E2E_REGISTRY": env["REGCRED_REGISTRY_BASIC"],
-                              "E2E_CREDENTIALS": json.dumps(credentials or [login(env)]), "E2E_AUDIENCE": audience,
-                              **{name: env[name] for name in NODE_VARIABLES}}))
+def plugin_env(env, credentials=None, audience=""):
+    """What PLAY reads besides the state: the registry, the logins (by default the shared one) and
+    the audience of service-account-token mode."""
+    return {"E2E_REGISTRY": env["REGCRED_REGISTRY_BASIC"], "E2E_CREDENTIALS": json.dumps(credentials or [login(env)]),
+            "E2E_AUDIENCE": audience}
 
 
-def run_role(env, state, options=(), **kwargs):
+def play(env, playbook, state, extra, options=()):
+    """A play of the kubelet_credential_provider role on the local node (PLAY, or another one that
+    reads the same node variables), with the play's own environment variables ``extra``; the
+    CompletedProcess."""
+    return testenv.run_playbook(env, playbook, options=options, timeout=300, extra_env={
+        "E2E_STATE": state, "E2E_LOCALENV": str(LOCALENV), **{name: env[name] for name in NODE_VARIABLES}, **extra})
+
+
+def run_role(env, playbook, state, extra, options=()):
     """play(), which must succeed without showing the password."""
-    done = play(env, state, options, **kwargs)
+    done = play(env, playbook, state, extra, options)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert env["REGCRED_REGISTRY_PASSWORD"] not in done.stdout + done.stderr
     return done
@@ -66,7 +71,7 @@ def provider_fixture(env, node):  # pylint: disable=unused-argument
     """Undoes the role if a test left it applied, so the other e2e tests see a kubelet without it."""
     yield
     if "--image-credential-provider" in (Path(env["REGCRED_NODE_DIR"]) / "kubelet.env").read_text():
-        run_role(env, "absent")
+        run_role(env, PLAY, "absent", plugin_env(env))
 
 
 def pod_without_secrets(admin, namespace, pod):
@@ -80,14 +85,14 @@ def test_node_provider_pulls_without_any_secret_and_absent_refuses(env, admin, n
     node_dir = Path(env["REGCRED_NODE_DIR"])
     flags = (node_dir / "kubelet.env").read_text()
     before = kubelet_process(env)
-    checked = run_role(env, "present", ["--check", "--diff"])
+    checked = run_role(env, PLAY, "present", plugin_env(env), ["--check", "--diff"])
     assert recap(checked)["changed"] > 0, "check mode reports what it would change"
     assert "--image-credential-provider-config=" in checked.stdout, "the diff shows the new flags"
     assert (node_dir / "kubelet.env").read_text() == flags
     assert not (node_dir / "credential-provider" / "config.yaml").exists()
     assert kubelet_process(env) == before, "check mode does not restart the kubelet"
 
-    first = run_role(env, "present")
+    first = run_role(env, PLAY, "present", plugin_env(env))
     assert "RUNNING HANDLER [regcred.k8s.kubelet_credential_provider : Restart the kubelet with the given command]" in first.stdout
     assert (node_dir / "regcred" / "credentials.json").stat().st_mode & 0o777 == 0o600
     assert "--image-credential-provider-config=" in (node_dir / "kubelet.env").read_text()
@@ -102,12 +107,12 @@ def test_node_provider_pulls_without_any_secret_and_absent_refuses(env, admin, n
 
     restarted = kubelet_process(env)
     assert restarted != before
-    rerun = run_role(env, "present")
+    rerun = run_role(env, PLAY, "present", plugin_env(env))
     assert recap(rerun)["changed"] == 0, rerun.stdout[-3000:]
     assert "RUNNING HANDLER" not in rerun.stdout
     assert kubelet_process(env) == restarted, "a rerun must not restart the kubelet"
 
-    removed = run_role(env, "absent")
+    removed = run_role(env, PLAY, "absent", plugin_env(env))
     assert recap(removed)["changed"] > 0
     assert (node_dir / "kubelet.env").read_text() == flags, "absent gives the kubelet its previous flags back"
     assert not (node_dir / "regcred" / "credentials.json").exists()
@@ -129,8 +134,8 @@ def test_a_kubelet_that_does_not_come_back_gets_its_previous_configuration(env):
     node_dir = Path(env["REGCRED_NODE_DIR"])
     flags = (node_dir / "kubelet.env").read_text()
     before = kubelet_process(env)
-    done = play(env, "present", ["-e", "kubelet_credential_provider_healthz_url=http://127.0.0.1:1/healthz",
-                                 "-e", "kubelet_credential_provider_healthz_timeout=4"])
+    done = play(env, PLAY, "present", plugin_env(env), ["-e", "kubelet_credential_provider_healthz_url=http://127.0.0.1:1/healthz",
+                                                        "-e", "kubelet_credential_provider_healthz_timeout=4"])
     assert done.returncode != 0, done.stdout[-3000:]
     assert "were restored and the kubelet restarted with them" in done.stdout, done.stdout[-3000:]
     assert env["REGCRED_REGISTRY_PASSWORD"] not in done.stdout + done.stderr
@@ -193,7 +198,7 @@ def test_service_account_token_mode_chooses_the_login_by_annotation(env, admin, 
     cluster_side("present")
     assert admin.read_namespaced_service_account("team", namespace).metadata.annotations == {ANNOTATION: "team", KEPT: "yes"}
     assert token_mode_rbac(env, namespace) == [True, False, True], "bound in the namespace, not cluster-wide"
-    run_role(env, "present", audience=AUDIENCE, credentials=[login(env, name="team", namespaces=[namespace])])
+    run_role(env, PLAY, "present", plugin_env(env, [login(env, name="team", namespaces=[namespace])], AUDIENCE))
     rendered = (Path(env["REGCRED_NODE_DIR"]) / "credential-provider" / "config.yaml").read_text()
     assert f"serviceAccountTokenAudience: {AUDIENCE}" in rendered and "cacheType: ServiceAccount" in rendered
 

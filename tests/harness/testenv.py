@@ -201,9 +201,9 @@ def playbook_command(playbook, options=()):
     return [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", str(playbook), *options]
 
 
-def run_playbook(env, playbook, kubeconfig=None, extra_env=None):
-    """Run a whole playbook on localhost; returns the CompletedProcess."""
-    return subprocess.run(playbook_command(playbook), capture_output=True, text=True, timeout=600, check=False,
+def run_playbook(env, playbook, kubeconfig=None, extra_env=None, options=(), timeout=600):
+    """Run a whole playbook on localhost with ansible-playbook's ``options``; returns the CompletedProcess."""
+    return subprocess.run(playbook_command(playbook, options), capture_output=True, text=True, timeout=timeout, check=False,
                           env=ansible_env(env, kubeconfig, extra_env))
 
 
