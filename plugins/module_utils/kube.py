@@ -452,8 +452,8 @@ class Kube:
         """The urllib3 response to one request, sent without following redirects."""
         target = path + ("?" + urlencode(list(query.items())) if query else "")
         if self.direct is None:
-            return self.pool.urlopen(method, self.base + target, redirect=False, **options)
-        return self.direct.urlopen(method, self.prefix + target, redirect=False, **options)
+            return self.pool.request(method, self.base + target, redirect=False, **options)
+        return self.direct.request(method, self.prefix + target, redirect=False, **options)
 
     def get(self, path, accept="application/json"):
         """The object at ``path``, or None when it does not exist (HTTP 404); KubeError otherwise."""
