@@ -69,10 +69,19 @@ def all_pages(fetch, page_size):
     """The items of every page of a LIST, in order. ``fetch(paging)`` returns one page, the decoded
     list, for the query parameters ``paging`` ({"limit": ...}, plus "continue" after the first page);
     a page without metadata.continue is the last. A metadata-only list with nothing in it says
-    "items": null."""
+    "items": null.
+
+    A later page answered 410 means its continue token expired (etcd compacted the revision of the
+    first page, some minutes on): the list is read again whole, in one request without a limit,
+    as client-go's pager does (tools/pager, FullListIfExpired); paging again could expire again."""
     items, paging = [], {"limit": page_size}
     while True:
-        page = fetch(dict(paging))
+        try:
+            page = fetch(dict(paging))
+        except KubeError as exc:
+            if exc.status != 410 or "continue" not in paging:
+                raise
+            return fetch({}).get("items") or []
         items.extend(page.get("items") or [])
         token = (page.get("metadata") or {}).get("continue")
         if not token:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ansible_collections.regcred.k8s.plugins.module_utils.errors import KubeError
 from ansible_collections.regcred.k8s.plugins.module_utils.kube import PAGE_SIZE, all_pages
 
 
@@ -54,3 +55,34 @@ def test_an_error_of_a_later_page_is_not_swallowed():
 
     with pytest.raises(RuntimeError, match="expired"):
         all_pages(fetch, 1)
+
+
+def expiring(status, first_page_fails=False):
+    """fetch() whose continued page fails with ``status`` (or the first page, when asked); an
+    unpaged request gets the whole list. The parameters it was called with."""
+    asked = []
+
+    def fetch(paging):
+        asked.append(paging)
+        if "continue" in paging or (first_page_fails and "limit" in paging):
+            raise KubeError("The provided continue parameter is too old to display a consistent list result.", status)
+        if not paging:
+            return {"metadata": {}, "items": [{"n": 1}, {"n": 2}, {"n": 3}]}
+        return {"metadata": {"continue": "c1"}, "items": [{"n": 1}]}
+
+    return fetch, asked
+
+
+def test_an_expired_continue_token_reads_the_whole_list_again_in_one_request():
+    fetch, asked = expiring(410)
+    assert all_pages(fetch, 1) == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert asked == [{"limit": 1}, {"limit": 1, "continue": "c1"}, {}]
+
+
+@pytest.mark.parametrize("status, first_page_fails", [(410, True), (500, False), (403, False)])
+def test_other_errors_and_a_410_of_the_first_page_are_raised(status, first_page_fails):
+    fetch, asked = expiring(status, first_page_fails)
+    with pytest.raises(KubeError) as raised:
+        all_pages(fetch, 1)
+    assert raised.value.status == status
+    assert {} not in asked
